@@ -1,0 +1,5 @@
+"""Run the `faros` command line: ``python -m faros``."""
+
+from faros import cli
+
+raise SystemExit(cli.main())

@@ -1,0 +1,1 @@
+"""Our CRD contract: names, shapes and condition strings. Pure; no behaviour."""

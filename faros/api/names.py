@@ -1,0 +1,69 @@
+"""API group, kinds, plurals, annotations and modes of the Faros API (constants only).
+
+These strings are the compatibility contract with the original Go controller
+(spec section 1); they must never change.
+"""
+
+import enum
+
+GROUP = "faros.pusher.com"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+
+GITTRACK = "GitTrack"
+CLUSTERGITTRACK = "ClusterGitTrack"
+GITTRACKOBJECT = "GitTrackObject"
+CLUSTERGITTRACKOBJECT = "ClusterGitTrackObject"
+
+GITTRACKS = "gittracks"
+CLUSTERGITTRACKS = "clustergittracks"
+GITTRACKOBJECTS = "gittrackobjects"
+CLUSTERGITTRACKOBJECTS = "clustergittrackobjects"
+
+PLURALS: dict[str, str] = {
+    GITTRACK: GITTRACKS,
+    CLUSTERGITTRACK: CLUSTERGITTRACKS,
+    GITTRACKOBJECT: GITTRACKOBJECTS,
+    CLUSTERGITTRACKOBJECT: CLUSTERGITTRACKOBJECTS,
+}
+NAMESPACED: dict[str, bool] = {
+    GITTRACK: True,
+    CLUSTERGITTRACK: False,
+    GITTRACKOBJECT: True,
+    CLUSTERGITTRACKOBJECT: False,
+}
+
+LAST_APPLIED_ANNOTATION = "faros.pusher.com/last-applied-configuration"
+UPDATE_STRATEGY_ANNOTATION = "faros.pusher.com/update-strategy"
+
+FIELD_MANAGER = "faros"
+
+
+class GitTrackMode(enum.StrEnum):
+    """How GitTracks are handled (flag ``--gittrack-mode``)."""
+
+    DISABLED = "Disabled"
+    ENABLED = "Enabled"
+
+
+class ClusterGitTrackMode(enum.StrEnum):
+    """How ClusterGitTracks are handled (flag ``--clustergittrack-mode``)."""
+
+    DISABLED = "Disabled"
+    INCLUDE_NAMESPACED = "IncludeNamespaced"
+    EXCLUDE_NAMESPACED = "ExcludeNamespaced"
+
+
+class DeployKeyType(enum.StrEnum):
+    """Credential kinds a GitTrack's ``deployKey`` may name (empty means SSH)."""
+
+    SSH = "SSH"
+    HTTP_BASIC_AUTH = "HTTPBasicAuth"
+
+
+class UpdateStrategy(enum.StrEnum):
+    """Values of the ``faros.pusher.com/update-strategy`` annotation (spec section 3.6)."""
+
+    UPDATE = "update"
+    NEVER = "never"
+    RECREATE = "recreate"

@@ -1,0 +1,1 @@
+"""The dynamic, Redis-backed beat schedule: one entry per GitTrack."""

@@ -1,0 +1,1 @@
+"""Pure decisions: parsing, identity, rules, merge, diff, plans, status. No I/O."""

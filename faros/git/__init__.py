@@ -1,0 +1,1 @@
+"""Adapter for Git repositories: fetch, checkout, credentials, file reads."""

@@ -1,0 +1,1 @@
+"""Adapter for the Kubernetes API: clients, discovery, reads, writes, watches."""

@@ -1,0 +1,1 @@
+"""Celery wiring: decode a key, call adapters and core, report."""

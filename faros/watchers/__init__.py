@@ -1,0 +1,1 @@
+"""Watch loops that turn API events into queued work."""
