@@ -1,0 +1,38 @@
+"""Celery settings for Faros, each read from the environment (``FAROS_*``), no logic.
+
+The timing chain keeps a task's hard limit below its lock's TTL, and the lock's TTL below
+the broker's visibility timeout, so a task that dies holding a lock frees it before the
+broker hands the task to another worker.
+"""
+
+import os
+
+broker_url = os.environ.get("FAROS_BROKER_URL") or os.environ.get(
+    "CELERY_BROKER_URL", "redis://localhost:6379/0"
+)
+
+task_soft_time_limit = int(os.environ.get("FAROS_TASK_SOFT_TIME_LIMIT", "240"))
+task_time_limit = int(os.environ.get("FAROS_TASK_TIME_LIMIT", "300"))
+lock_ttl = int(os.environ.get("FAROS_LOCK_TTL", "330"))
+broker_transport_options = {
+    "visibility_timeout": int(os.environ.get("FAROS_VISIBILITY_TIMEOUT", "3600")),
+}
+
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+task_ignore_result = True
+result_backend = None
+
+task_default_queue = "sync"
+task_routes = {
+    "faros.sync": {"queue": "sync"},
+    "faros.apply": {"queue": "apply"},
+}
+
+broker_connection_retry_on_startup = True
+worker_cancel_long_running_tasks_on_connection_loss = True
+worker_soft_shutdown_timeout = float(os.environ.get("FAROS_WORKER_SOFT_SHUTDOWN_TIMEOUT", "10"))
+worker_max_tasks_per_child = int(os.environ.get("FAROS_WORKER_MAX_TASKS_PER_CHILD", "1000"))
+worker_send_task_events = True
+task_send_sent_event = True

@@ -1,0 +1,129 @@
+"""A raw-JSON client for the Kubernetes API, built from a kubeconfig or the in-cluster config.
+
+It sends requests through the official client's connection pool and authentication (tokens,
+client certificates, exec plugins and their refresh) but reads and writes plain dicts: typed
+models cost about ten times ``json.loads`` and hide fields we need.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import urllib3
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from faros.kube import errors
+
+JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"
+
+DEFAULT_TIMEOUT = 30.0
+
+
+class Kube:
+    """One API server connection; thread-safe (urllib3 pool)."""
+
+    def __init__(self, api_client: k8s_client.ApiClient) -> None:
+        self.api_client = api_client
+
+    @classmethod
+    def connect(cls, kubeconfig: str | Path | None = None) -> Kube:
+        """From ``kubeconfig`` if given, else the in-cluster config, else ``~/.kube/config``."""
+        configuration = k8s_client.Configuration()
+        if kubeconfig:
+            k8s_config.load_kube_config(
+                config_file=str(kubeconfig), client_configuration=configuration
+            )
+        else:
+            try:
+                k8s_config.load_incluster_config(client_configuration=configuration)
+            except ConfigException:
+                k8s_config.load_kube_config(client_configuration=configuration)
+        return cls(k8s_client.ApiClient(configuration))
+
+    @property
+    def host(self) -> str:
+        """The API server URL."""
+        return str(self.api_client.configuration.host)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.api_client.close()
+
+    def __enter__(self) -> Kube:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: Mapping[str, str | int | bool] | None = None,
+        content_type: str = JSON,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Any:
+        """Send one request and return the decoded JSON answer (raises ``errors.ApiError``)."""
+        response = self.open(
+            method, path, body=body, query=query, content_type=content_type, timeout=timeout
+        )
+        try:
+            data = response.read()
+        finally:
+            response.release_conn()
+        return json.loads(data) if data else None
+
+    def open(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: Mapping[str, str | int | bool] | None = None,
+        content_type: str = JSON,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> urllib3.BaseHTTPResponse:
+        """Send one request and return the open response (for streams such as watches)."""
+        params = [(k, _query_value(v)) for k, v in (query or {}).items()]
+        headers = {"Accept": JSON}
+        if body is not None:
+            headers["Content-Type"] = content_type
+        try:
+            prepared = self.api_client.param_serialize(
+                method,
+                path,
+                query_params=params,
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+            )
+            answer = self.api_client.call_api(*prepared, _request_timeout=timeout)
+        except ApiException as error:  # TLS and similar failures before any HTTP status
+            raise errors.Unavailable(status=0, reason="", message=str(error.reason)) from error
+        except urllib3.exceptions.HTTPError as error:
+            raise errors.Unavailable(status=0, reason="", message=str(error)) from error
+        response: urllib3.BaseHTTPResponse = answer.response
+        if not 200 <= response.status < 300:
+            try:
+                data = response.read()
+            finally:
+                response.release_conn()
+            raise errors.from_response(response.status, data)
+        return response
+
+
+def _query_value(value: str | int | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,19 @@
+"""Test tiers by directory: tests under integration/ and scenarios/ need real servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tiers by folder so a test cannot forget its marker."""
+    for item in items:
+        parts = Path(str(item.fspath)).resolve().relative_to(TESTS).parts
+        if parts[0] in {"integration", "scenarios"}:
+            item.add_marker(pytest.mark.integration)
+        if parts[0] == "scenarios":
+            item.add_marker(pytest.mark.heavy)

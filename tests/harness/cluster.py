@@ -1,0 +1,69 @@
+"""The Kubernetes side of the test bed: our own control plane, or the current kubeconfig.
+
+``USE_EXISTING_CLUSTER=true`` (envtest's convention) runs the suite against the cluster of the
+current kubeconfig: nothing is started, the CRDs are installed there, and tests that need the
+audit log are skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from faros.kube import client, errors
+from faros.testing import controlplane, crds
+
+REPO = Path(__file__).resolve().parents[2]
+CRD_DIR = REPO / "helm" / "faros" / "crds"
+
+
+@dataclasses.dataclass(frozen=True)
+class Cluster:
+    """What a test needs to reach the API server."""
+
+    kubeconfig: Path
+    audit_log: Path | None
+
+    def kubectl(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
+        """Run kubectl against this cluster and return its stdout (stderr joined on failure)."""
+        done = subprocess.run(
+            ["kubectl", f"--kubeconfig={self.kubeconfig}", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout if done.returncode == 0 else done.stdout + done.stderr
+
+
+def use_existing() -> bool:
+    """True when ``USE_EXISTING_CLUSTER=true``."""
+    return os.environ.get("USE_EXISTING_CLUSTER", "").lower() == "true"
+
+
+@contextmanager
+def provide(directory: Path) -> Iterator[Cluster]:
+    """Start our control plane in ``directory`` (or use the current kubeconfig's cluster)."""
+    if use_existing():
+        kubeconfig = Path(os.environ.get("KUBECONFIG") or Path.home() / ".kube" / "config")
+        crds.install(kubeconfig, [CRD_DIR])
+        yield Cluster(kubeconfig=kubeconfig, audit_log=None)
+        return
+    with controlplane.ControlPlane(directory, crd_paths=[CRD_DIR]) as plane:
+        yield Cluster(kubeconfig=plane.kubeconfig, audit_log=plane.audit_log)
+
+
+def exists(kube: client.Kube, path: str) -> bool:
+    """True when GET ``path`` finds the object, False on 404."""
+    try:
+        kube.request("GET", path)
+    except errors.NotFound:
+        return False
+    return True

@@ -1,0 +1,57 @@
+"""Session-wide real servers (control plane, Redis) and per-test namespaces."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from faros.kube import client, errors
+from tests.harness import cluster as cluster_harness
+from tests.harness.redis_server import RedisServer
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[cluster_harness.Cluster]:
+    """A real kube-apiserver + etcd + controller-manager with the Faros CRDs installed."""
+    with cluster_harness.provide(tmp_path_factory.mktemp("controlplane")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def kube(cluster: cluster_harness.Cluster) -> Iterator[client.Kube]:
+    """An admin raw-JSON API client."""
+    with client.Kube.connect(cluster.kubeconfig) as api:
+        yield api
+
+
+@pytest.fixture
+def namespace(kube: client.Kube) -> Iterator[str]:
+    """A fresh namespace for one test, deleted (without waiting) afterwards."""
+    name = f"t-{secrets.token_hex(4)}"
+    kube.request("POST", "/api/v1/namespaces", body={"metadata": {"name": name}})
+    yield name
+    with contextlib.suppress(errors.NotFound):
+        kube.request("DELETE", f"/api/v1/namespaces/{name}")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port."""
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: RedisServer) -> str:
+    """The broker URL of the session's Redis."""
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The project's checkout."""
+    return cluster_harness.REPO
