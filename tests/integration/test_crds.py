@@ -67,17 +67,37 @@ def test_invalid_gittrack_is_rejected(kube: client.Kube, namespace: str, spec, f
     assert field in str(rejected.value)
 
 
+FULL_STATUS = {
+    "observedGeneration": 1,
+    "revision": "0123456789abcdef0123456789abcdef01234567",
+    "objectsDiscovered": 3,
+    "objectsApplied": 2,
+    "objectsIgnored": 1,
+    "objectsInSync": 2,
+    "ignoredFiles": {"broken.yaml": "unable to parse 'broken.yaml': yaml: line 1"},
+    "conditions": [
+        {
+            "type": "FilesFetched",
+            "status": "True",
+            "lastUpdateTime": "2026-01-01T00:00:00Z",
+            "lastTransitionTime": "2026-01-01T00:00:00Z",
+            "reason": "GitFetchSuccess",
+            "message": "",
+        }
+    ],
+}
+
+
 def test_status_is_a_subresource(kube: client.Kube, namespace: str):
     path = gittracks_path(namespace)
     created = kube.request("POST", path, body=gittrack("s", repository="file:///r", reference="m"))
-    created["status"] = {"objectsDiscovered": 9, "objectsApplied": 9, "objectsIgnored": 0,
-                         "objectsInSync": 9}  # fmt: skip
+    created["status"] = FULL_STATUS
 
     kube.request("PUT", f"{path}/s", body=created)  # the main resource ignores status
     assert "status" not in kube.request("GET", f"{path}/s")
     kube.request("PUT", f"{path}/s/status", body=created)
 
-    assert kube.request("GET", f"{path}/s")["status"]["objectsApplied"] == 9
+    assert kube.request("GET", f"{path}/s")["status"] == FULL_STATUS
 
 
 def test_kubectl_shows_printer_columns(cluster: Cluster, kube: client.Kube, namespace: str):

@@ -1,0 +1,134 @@
+"""Condition types, condition reasons and Event reasons of the Faros API (strings only).
+
+The strings are the compatibility contract with the original Go controller
+(spec sections 1.2, 1.4, 2.8 and 3.3); users and alerts match on them, so they
+must never change. Which reason goes with which outcome is decided in ``faros.core``.
+"""
+
+import enum
+from collections.abc import Mapping
+from types import MappingProxyType
+
+
+class ConditionStatus(enum.StrEnum):
+    """Values of a condition's ``status`` (Faros writes only True and False)."""
+
+    TRUE = "True"
+    FALSE = "False"
+    UNKNOWN = "Unknown"
+
+
+class GitTrackConditionType(enum.StrEnum):
+    """Condition types of a GitTrack or ClusterGitTrack (spec section 1.2)."""
+
+    FILES_FETCHED = "FilesFetched"
+    FILES_PARSED = "FilesParsed"
+    CHILDREN_UP_TO_DATE = "ChildrenUpToDate"
+    CHILDREN_GARBAGE_COLLECTED = "ChildrenGarbageCollected"
+
+
+class GitTrackReason(enum.StrEnum):
+    """Reasons of GitTrack conditions (spec section 1.2).
+
+    ``CHILD_UPDATE_SUCCESS`` is singular on purpose: it is the original string.
+    """
+
+    GIT_FETCH_SUCCESS = "GitFetchSuccess"
+    ERROR_FETCHING_FILES = "ErrorFetchingFiles"
+    FILE_PARSE_SUCCESS = "FileParseSuccess"
+    ERROR_PARSING_FILES = "ErrorParsingFiles"
+    CHILD_UPDATE_SUCCESS = "ChildUpdateSuccess"
+    ERROR_UPDATING_CHILDREN = "ErrorUpdatingChildren"
+    GC_SUCCESS = "GCSuccess"
+    ERROR_DELETING_CHILDREN = "ErrorDeletingChildren"
+
+
+GITTRACK_REASONS: Mapping[GitTrackConditionType, tuple[GitTrackReason, GitTrackReason]] = (
+    MappingProxyType(
+        {
+            GitTrackConditionType.FILES_FETCHED: (
+                GitTrackReason.GIT_FETCH_SUCCESS,
+                GitTrackReason.ERROR_FETCHING_FILES,
+            ),
+            GitTrackConditionType.FILES_PARSED: (
+                GitTrackReason.FILE_PARSE_SUCCESS,
+                GitTrackReason.ERROR_PARSING_FILES,
+            ),
+            GitTrackConditionType.CHILDREN_UP_TO_DATE: (
+                GitTrackReason.CHILD_UPDATE_SUCCESS,
+                GitTrackReason.ERROR_UPDATING_CHILDREN,
+            ),
+            GitTrackConditionType.CHILDREN_GARBAGE_COLLECTED: (
+                GitTrackReason.GC_SUCCESS,
+                GitTrackReason.ERROR_DELETING_CHILDREN,
+            ),
+        }
+    )
+)
+"""For each GitTrack condition type, its (True reason, False reason)."""
+
+
+class GitTrackObjectConditionType(enum.StrEnum):
+    """Condition types of a GitTrackObject or ClusterGitTrackObject (spec section 1.4)."""
+
+    OBJECT_IN_SYNC = "ObjectInSync"
+
+
+class GitTrackObjectReason(enum.StrEnum):
+    """Reasons of the ``ObjectInSync`` condition (spec sections 1.4 and 3.9).
+
+    ``CHILD_APPLIED_SUCCESS`` goes with True; every other reason goes with False.
+    """
+
+    CHILD_APPLIED_SUCCESS = "ChildAppliedSuccess"
+    ERROR_UNMARSHALLING_DATA = "ErrorUnmarshallingData"
+    ERROR_GETTING_CHILD = "ErrorGettingChild"
+    ERROR_WATCHING_CHILD = "ErrorWatchingChild"
+    ERROR_ADDING_OWNER_REFERENCE = "ErrorAddingOwnerReference"
+    ERROR_CREATING_CHILD = "ErrorCreatingChild"
+    ERROR_UPDATING_CHILD = "ErrorUpdatingChild"
+
+
+class EventType(enum.StrEnum):
+    """Kubernetes Event types."""
+
+    NORMAL = "Normal"
+    WARNING = "Warning"
+
+
+class EventReason(enum.StrEnum):
+    """Reasons of the Events Faros posts (spec section 2.8 for GitTracks, 3.3 for GTOs).
+
+    The create and update reasons are shared: a GitTrack posts them about the
+    GitTrackObjects it writes, a GitTrackObject about the child it applies.
+    """
+
+    CHECKOUT_STARTED = "CheckoutStarted"
+    CHECKOUT_FAILED = "CheckoutFailed"
+    CHECKOUT_SUCCESSFUL = "CheckoutSuccessful"
+    CREATE_STARTED = "CreateStarted"
+    CREATE_FAILED = "CreateFailed"
+    CREATE_SUCCESSFUL = "CreateSuccessful"
+    CONTROLLER_MISMATCH = "ControllerMismatch"
+    UPDATE_FAILED = "UpdateFailed"
+    UPDATE_SUCCESSFUL = "UpdateSuccessful"
+    CLEANUP_FAILED = "CleanupFailed"
+    UNMARSHAL_FAILED = "UnmarshalFailed"
+
+
+EVENT_TYPES: Mapping[EventReason, EventType] = MappingProxyType(
+    {
+        EventReason.CHECKOUT_STARTED: EventType.NORMAL,
+        EventReason.CHECKOUT_FAILED: EventType.WARNING,
+        EventReason.CHECKOUT_SUCCESSFUL: EventType.NORMAL,
+        EventReason.CREATE_STARTED: EventType.NORMAL,
+        EventReason.CREATE_FAILED: EventType.WARNING,
+        EventReason.CREATE_SUCCESSFUL: EventType.NORMAL,
+        EventReason.CONTROLLER_MISMATCH: EventType.WARNING,
+        EventReason.UPDATE_FAILED: EventType.WARNING,
+        EventReason.UPDATE_SUCCESSFUL: EventType.NORMAL,
+        EventReason.CLEANUP_FAILED: EventType.WARNING,
+        EventReason.UNMARSHAL_FAILED: EventType.WARNING,
+    }
+)
+"""The Event type each reason is always posted with (spec sections 2.8 and 3.3)."""
