@@ -1,0 +1,425 @@
+"""Settings of every ``faros`` command: each flag, its default and its environment variable.
+
+Parsing is pure: :func:`parse` takes the arguments and the environment and returns the
+command and its :class:`Settings`, or raises :class:`ConfigError` naming the flag (or the
+variable) and the bad value. A flag beats its variable ``FAROS_<FLAG>``, which beats the
+default; an empty variable counts as unset. Flags, defaults and checks follow the Go
+original (spec section 4), with two deliberate changes: ``--gittrack-mode`` defaults to
+``Enabled``, and contradictory flags are an error instead of a silent exit 0.
+"""
+
+import argparse
+import dataclasses
+import enum
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, NamedTuple, NoReturn, TypeVar
+
+from faros.api import names
+
+T = TypeVar("T")
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class ConfigError(ValueError):
+    """A flag or variable has a bad value, or two of them contradict each other."""
+
+    def __init__(self, flag: str, value: str | None, reason: str) -> None:
+        super().__init__(flag, value, reason)
+        self.flag = flag
+        self.value = value
+        self.reason = reason
+
+    def __str__(self) -> str:
+        text = f"{self.flag}: {self.reason}" if self.flag else self.reason
+        return text.replace("\r", "\\r").replace("\n", "\\n")  # always one line
+
+
+class HelpRequested(Exception):  # a request, not a failure: no "Error" suffix
+    """``--help`` was given: ``text`` is the help to print, and nothing else is done."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class Command(enum.StrEnum):
+    WORKER = "worker"
+    BEAT = "beat"
+    WATCH = "watch"
+    RUN = "run"
+    VERSION = "version"
+
+
+class LogFormat(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class LogLevel(enum.StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class ResourceRef(NamedTuple):
+    """One ``--ignore-resource`` entry; ``group`` is empty for the core group."""
+
+    resource: str
+    group: str
+    version: str
+
+
+PROCESSES = (Command.WORKER, Command.BEAT, Command.WATCH, Command.RUN)
+_MICRO = Fraction(1, 10**6)
+_UNITS = {"ns": _MICRO / 1000, "us": _MICRO, "µs": _MICRO, "μs": _MICRO, "ms": _MICRO * 1000}
+_UNITS |= {"s": Fraction(1), "m": Fraction(60), "h": Fraction(3600)}
+_NUMBER = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)"
+_UNIT = "|".join(sorted(_UNITS, key=len, reverse=True))  # longest first: "ms" before "m"
+_DURATION = re.compile(rf"(?:{_NUMBER}(?:{_UNIT}))+")
+_DURATION_PART = re.compile(rf"({_NUMBER})({_UNIT})")
+
+
+def parse_duration(text: str) -> Fraction:
+    """Return the seconds in a Go duration: ``300ms``, ``1h30m``, ``1.5h``, ``-5m``, ``0``."""
+    body = text[1:] if text[:1] in ("+", "-") else text
+    if body == "0":
+        return Fraction(0)
+    if not _DURATION.fullmatch(body):
+        hint = "missing unit; " if re.fullmatch(_NUMBER, body) else ""
+        raise ValueError(f"invalid duration {text!r} ({hint}expected e.g. 30s, 5m, 1h30m)")
+    parts = _DURATION_PART.findall(body)
+    seconds = sum((Fraction(number) * _UNITS[unit] for number, unit in parts), Fraction(0))
+    return -seconds if text.startswith("-") else seconds
+
+
+def _duration(low: str, high: str) -> Callable[[str], timedelta]:
+    def convert(text: str) -> timedelta:
+        seconds = parse_duration(text)
+        if seconds <= 0:
+            raise ValueError(f"duration {text!r} must be greater than 0")
+        if not parse_duration(low) <= seconds <= parse_duration(high):
+            raise ValueError(f"duration {text!r} is out of range (allowed: {low} to {high})")
+        return timedelta(microseconds=round(seconds / _MICRO))
+
+    return convert
+
+
+def parse_bool(text: str) -> bool:
+    """Read a boolean as Go's ``strconv.ParseBool`` does (``true``, ``False``, ``1``, ``f`` …)."""
+    if text in ("1", "t", "T", "true", "TRUE", "True"):
+        return True
+    if text in ("0", "f", "F", "false", "FALSE", "False"):
+        return False
+    raise ValueError(f"invalid boolean {text!r} (expected true or false)")
+
+
+def _choice(kind: type[E]) -> Callable[[str], E]:
+    def convert(text: str) -> E:
+        for member in kind:
+            if member.value.lower() == text.lower():
+                return member
+        allowed = ", ".join(kind)
+        raise ValueError(f"invalid value {text!r} (expected one of {allowed})")
+
+    return convert
+
+
+def _namespace(text: str) -> str:
+    if text and (len(text) > 63 or not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", text)):
+        raise ValueError(
+            f"invalid namespace {text!r} (expected a DNS-1123 label: at most 63 lower-case "
+            "letters, digits or '-', starting and ending with a letter or digit)"
+        )
+    return text
+
+
+def _resources(text: str) -> tuple[ResourceRef, ...]:
+    return tuple(_resource(item.strip()) for item in text.split(",")) if text.strip() else ()
+
+
+def _resource(item: str) -> ResourceRef:
+    resource, _, group_version = item.partition(".")
+    group, slash, version = group_version.partition("/")
+    if not (resource and slash and version) or "/" in resource + version:
+        raise ValueError(
+            f"{item!r} is invalid, should be of format <resource>.<group>/<version> "
+            "(e.g. jobs.batch/v1, or configmaps./v1 for the core group)"
+        )
+    return ResourceRef(resource, group, version)
+
+
+def _bind_address(text: str) -> str:
+    host, colon, port = text.rpartition(":")
+    valid = text == "0" or (
+        colon == ":"
+        and re.fullmatch(r"[A-Za-z0-9._-]*|\[[0-9A-Fa-f:.]+\]", host) is not None
+        and re.fullmatch(r"[0-9]{1,5}", port) is not None
+        and int(port) <= 65535
+    )
+    if not valid:
+        raise ValueError(
+            f"invalid address {text!r} (expected [host]:port with port 0-65535, e.g. :8080, "
+            "or 0 to disable)"
+        )
+    return text
+
+
+def _broker_url(text: str) -> str:
+    for part in text.split(";"):  # sentinel URLs list their servers separated by ';'
+        scheme, separator, _ = part.strip().partition("://")
+        if not separator or scheme not in ("redis", "rediss", "sentinel", "memory"):
+            redacted = re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", text)
+            raise ValueError(
+                f"unsupported broker URL {redacted!r} "
+                "(expected a redis://, rediss://, sentinel:// or memory:// URL)"
+            )
+    return text
+
+
+def _directory(text: str) -> Path | None:
+    return Path(text) if text else None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Option:
+    """How one flag is read: name, converter, help, and where else to look for it."""
+
+    flag: str
+    convert: Callable[[str], object]
+    help: str
+    metavar: str
+    commands: tuple[Command, ...] = PROCESSES
+    fallback_env: tuple[str, ...] = ()
+    default_help: str = ""
+    """What ``--help`` says the default is, when the value itself does not say it."""
+    boolean: bool = False
+    repeated: bool = False
+
+    @property
+    def dest(self) -> str:
+        return self.flag.removeprefix("--").replace("-", "_")
+
+    @property
+    def env(self) -> str:
+        return f"FAROS_{self.dest.upper()}"
+
+
+def _flag(flag: str, **option: Any) -> dict[str, Option]:
+    """Return the field metadata declaring that a settings field is read from ``flag``."""
+    return {"option": Option(flag=flag, **option)}
+
+
+_IGNORED = "accepted for compatibility and ignored"
+LEADER_ELECTION_OPTIONS = (
+    Option(flag="--leader-election", convert=parse_bool, help=_IGNORED, metavar="BOOL",
+           default_help="false", boolean=True),
+    Option(flag="--leader-election-id", convert=str, help=_IGNORED, metavar="ID"),
+    Option(flag="--leader-election-namespace", convert=str, help=_IGNORED, metavar="NS"),
+)  # fmt: skip
+LEADER_ELECTION_IGNORED = "ignored: per-object Redis locks replace leader election"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a ``faros`` process reads from its flags and environment.
+
+    ``Settings()`` holds the defaults; each field's metadata names its flag.
+    """
+
+    namespace: str = dataclasses.field(default="", metadata=_flag(
+        "--namespace", convert=_namespace, metavar="NS",
+        help="only handle GitTracks in this namespace (a DNS-1123 label); empty means all",
+    ))  # fmt: skip
+    ignore_resources: tuple[ResourceRef, ...] = dataclasses.field(default=(), metadata=_flag(
+        "--ignore-resource", convert=_resources, metavar="RES", repeated=True,
+        help="never manage this <resource>.<group>/<version>; repeatable and comma-separated "
+        "(e.g. jobs.batch/v1, configmaps./v1 for the core group)",
+    ))  # fmt: skip
+    server_dry_run: bool = dataclasses.field(default=True, metadata=_flag(
+        "--server-dry-run", convert=parse_bool, metavar="BOOL", boolean=True,
+        help="dry-run updates on the API server before applying them",
+    ))  # fmt: skip
+    fetch_timeout: timedelta = dataclasses.field(default=timedelta(seconds=30), metadata=_flag(
+        "--fetch-timeout", convert=_duration("1ms", "1h"), metavar="DURATION",
+        help="timeout for git clone, fetch and checkout (Go duration, at most 1h)",
+    ))  # fmt: skip
+    repository_dir: Path | None = dataclasses.field(default=None, metadata=_flag(
+        "--repository-dir", convert=_directory, metavar="DIR",
+        help="clone repositories under this directory", default_help="a temporary directory",
+    ))  # fmt: skip
+    gittrack_mode: names.GitTrackMode = dataclasses.field(
+        default=names.GitTrackMode.ENABLED, metadata=_flag(
+        "--gittrack-mode", convert=_choice(names.GitTrackMode), metavar="MODE",
+        help="handle GitTracks: Disabled or Enabled (the Go original defaulted to Disabled)",
+    ))  # fmt: skip
+    clustergittrack_mode: names.ClusterGitTrackMode = dataclasses.field(
+        default=names.ClusterGitTrackMode.INCLUDE_NAMESPACED, metadata=_flag(
+        "--clustergittrack-mode", convert=_choice(names.ClusterGitTrackMode), metavar="MODE",
+        help="handle ClusterGitTracks: Disabled, IncludeNamespaced or ExcludeNamespaced",
+    ))  # fmt: skip
+    metrics_bind_address: str = dataclasses.field(default=":8080", metadata=_flag(
+        "--metrics-bind-address", convert=_bind_address, metavar="ADDR",
+        help="serve Prometheus /metrics on [host]:port; 0 disables",
+    ))  # fmt: skip
+    sync_period: timedelta = dataclasses.field(default=timedelta(minutes=5), metadata=_flag(
+        "--sync-period", convert=_duration("1s", "24h"), metavar="DURATION",
+        help="how often every GitTrack is synced (Go duration, 1s to 24h)",
+    ))  # fmt: skip
+    kubeconfig: str = dataclasses.field(default="", metadata=_flag(
+        "--kubeconfig", convert=str, metavar="PATH", fallback_env=("KUBECONFIG",),
+        help="kubeconfig file",
+        default_help="$KUBECONFIG, else the in-cluster config or ~/.kube/config",
+    ))  # fmt: skip
+    # repr=False: the URL may hold a password, and reprs end up in logs.
+    broker_url: str = dataclasses.field(default="redis://localhost:6379/0", repr=False,
+        metadata=_flag("--broker-url", convert=_broker_url, metavar="URL",
+        help="Celery broker: redis://, rediss://, sentinel:// or memory://",
+        fallback_env=("CELERY_BROKER_URL",),
+        default_help="$CELERY_BROKER_URL, else redis://localhost:6379/0",
+    ))  # fmt: skip
+    log_format: LogFormat = dataclasses.field(default=LogFormat.TEXT, metadata=_flag(
+        "--log-format", convert=_choice(LogFormat), metavar="FORMAT",
+        help="log lines as text (key=value) or json",
+    ))  # fmt: skip
+    log_level: LogLevel = dataclasses.field(default=LogLevel.INFO, metadata=_flag(
+        "--log-level", convert=_choice(LogLevel), metavar="LEVEL",
+        help="lowest level logged: debug, info, warning or error",
+    ))  # fmt: skip
+    warnings: tuple[str, ...] = ()
+    """Sentences for the CLI to log, such as flags accepted but ignored."""
+
+
+def fields() -> dict[str, tuple[Option, object]]:
+    """Return each settings field read from a flag: its name, option and default."""
+    declared = dataclasses.fields(Settings)
+    return {f.name: (f.metadata["option"], f.default) for f in declared if "option" in f.metadata}
+
+
+def options(command: Command) -> tuple[Option, ...]:
+    """Return the flags ``command`` accepts, in the order ``--help`` lists them."""
+    every = [*(option for option, _ in fields().values()), *LEADER_ELECTION_OPTIONS]
+    return tuple(option for option in every if command in option.commands)
+
+
+def show(value: object) -> str:
+    """Write a default value the way a user would type it (``30s``, ``true``, ``""``)."""
+    if isinstance(value, timedelta):
+        seconds = int(value.total_seconds())
+        size, unit = next((s, u) for s, u in ((3600, "h"), (60, "m"), (1, "s")) if seconds % s == 0)
+        return f"{seconds // size}{unit}"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return ",".join(map(str, value)) or "none"
+    return str(value) if value else '""'
+
+
+SUMMARIES = {
+    Command.WORKER: "run a Celery worker for the sync and apply queues",
+    Command.BEAT: "run the beat that schedules a sync of every GitTrack",
+    Command.WATCH: "run the watchers that queue work on changes and drift",
+    Command.RUN: "run everything in one process, without Redis",
+    Command.VERSION: "print the version and exit",
+}
+_DESCRIPTION = "Faros keeps a Kubernetes cluster equal to what Git repositories say."
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that raises instead of printing and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        flag, colon, reason = message.removeprefix("argument ").partition(": ")
+        if not message.startswith("argument ") or not colon:
+            flag, reason = "", message
+        raise ConfigError(flag, None, reason)
+
+    def print_help(self, file: Any = None) -> NoReturn:
+        raise HelpRequested(self.format_help())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of the ``faros`` command line; it raises, it never exits."""
+    parser = _Parser(prog="faros", description=_DESCRIPTION, allow_abbrev=False)
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="<command>", title="commands")
+    defaults = {option.flag: default for option, default in fields().values()}
+    for command in Command:
+        summary = SUMMARIES[command]
+        sub = commands.add_parser(
+            command.value, help=summary, description=summary, allow_abbrev=False
+        )
+        for option in options(command):
+            default = option.default_help or show(defaults.get(option.flag))
+            text = f"{option.help} (default: {default}; env: {option.env})"
+            kwargs: dict[str, Any] = {"metavar": option.metavar, "help": text.replace("%", "%%")}
+            if option.boolean:  # Go style: --flag alone is true, --flag=false is false
+                kwargs |= {"nargs": "?", "const": "true"}
+            if option.repeated:
+                kwargs["action"] = "append"
+            sub.add_argument(option.flag, **kwargs)
+    return parser
+
+
+def parse(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[Command, Settings]:
+    """Read the command and its settings from the arguments (after the program name).
+
+    Raises:
+        ConfigError: a bad value, an unknown flag, a missing command or contradictory flags.
+        HelpRequested: ``--help`` was given.
+    """
+    args, extra = build_parser().parse_known_args(list(argv))
+    if extra:
+        kind = "unknown flag" if extra[0].startswith("-") else "unexpected argument"
+        raise ConfigError(extra[0].partition("=")[0], extra[0], kind)
+    if args.version or args.command == Command.VERSION:
+        return Command.VERSION, Settings()
+    if args.command is None:
+        raise ConfigError("", None, f"missing command (expected one of {', '.join(Command)})")
+    command = Command(args.command)
+
+    def source(option: Option) -> tuple[str, str] | None:
+        raw = getattr(args, option.dest, None)
+        if raw is not None:
+            return option.flag, ",".join(raw) if option.repeated else raw
+        for name in (option.env, *option.fallback_env):
+            if environ.get(name) and command in option.commands:
+                return name, environ[name]
+        return None
+
+    def read(option: Option) -> tuple[str, Any] | None:
+        if (found := source(option)) is None:
+            return None
+        name, raw = found
+        try:
+            return name, option.convert(raw)
+        except ValueError as exc:
+            raise ConfigError(name, raw, str(exc)) from None
+
+    given = {field: read(option) for field, (option, _) in fields().items()}
+    values = {field: found[1] for field, found in given.items() if found is not None}
+    ignored = (read(option) for option in LEADER_ELECTION_OPTIONS)
+    warnings = tuple(f"{found[0]} {LEADER_ELECTION_IGNORED}" for found in ignored if found)
+    settings = Settings(**values, warnings=warnings)
+    _check(settings, namespace_source=(given["namespace"] or ("",))[0])
+    return command, settings
+
+
+def _check(settings: Settings, *, namespace_source: str) -> None:
+    """Refuse modes that cannot work together (spec section 4, "Validation")."""
+    namespace = settings.namespace
+    gittracks = settings.gittrack_mode is not names.GitTrackMode.DISABLED
+    clustergittracks = settings.clustergittrack_mode is not names.ClusterGitTrackMode.DISABLED
+    if namespace and not gittracks:
+        reason = "Cannot run with both a namespace and gittrack-mode disabled"
+        raise ConfigError(namespace_source, namespace, reason)
+    if namespace and clustergittracks:
+        reason = f'Cannot run with namespace "{namespace}" and clustergittrack-mode enabled'
+        raise ConfigError(namespace_source, namespace, reason)
+    if not gittracks and not clustergittracks:
+        reason = "gittrack-mode and clustergittrack-mode are both Disabled: Faros would have "
+        raise ConfigError("--clustergittrack-mode", "Disabled", reason + "nothing to do")
