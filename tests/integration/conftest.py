@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,15 @@ import pytest
 
 from faros.kube import client, errors
 from tests.harness import cluster as cluster_harness
+from tests.harness import git_servers as git_harness
+from tests.harness import gitrepos
+from tests.harness.git_servers import GitServers
+from tests.harness.gitrepos import Repo
 from tests.harness.redis_server import RedisServer
+
+FIXTURE_TARBALL = cluster_harness.REPO.parent / "shared" / "conformance" / "faros-fixture-repo.tgz"
+# Labels for commits of the upstream fixture (spec section 6.1) that scenarios refer to.
+FIXTURE_TAGS = {"upstream-a144436": "a144436", "upstream-936b7ee": "936b7ee"}
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +64,25 @@ def redis_url(redis_server: RedisServer) -> str:
 def repo_root() -> Path:
     """The project's checkout."""
     return cluster_harness.REPO
+
+
+@pytest.fixture(scope="session")
+def git_root() -> Iterator[Path]:
+    """The directory of bare repositories every Git server serves."""
+    with tempfile.TemporaryDirectory(prefix="faros-git-repos-") as tmp:
+        yield Path(tmp)
+
+
+@pytest.fixture(scope="session")
+def git_servers(git_root: Path) -> Iterator[GitServers]:
+    """file://, git daemon, smart HTTP with basic auth and SSH, all serving `git_root`."""
+    with git_harness.serve_all(git_root) as servers:
+        yield servers
+
+
+@pytest.fixture(scope="session")
+def upstream_repo(git_root: Path) -> Repo:
+    """The upstream Faros fixture repository, unpacked from its tarball, SHAs unchanged."""
+    if not FIXTURE_TARBALL.is_file():
+        pytest.fail(f"fixture tarball not found at {FIXTURE_TARBALL}")
+    return gitrepos.repo_from_tarball(FIXTURE_TARBALL, git_root, tags=FIXTURE_TAGS)
