@@ -38,6 +38,7 @@ from pathlib import Path
 
 import yaml
 
+from faros import config
 from faros.testing import binaries, crds
 
 DEFAULT_START_TIMEOUT = 90.0
@@ -393,31 +394,17 @@ def _write_service_account_key(path: Path) -> None:
 
 
 def _duration(text: str | None) -> float | None:
-    """Seconds from a Go duration such as ``90s``/``2m``/``1m30s``, or a plain number."""
+    """Seconds from a Go duration such as ``90s``/``1m30s``, or a plain number of seconds."""
     if not text:
         return None
-    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
     try:
         return float(text)
     except ValueError:
         pass
-    total, number = 0.0, ""
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char.isdigit() or char == ".":
-            number += char
-            index += 1
-            continue
-        unit = "ms" if text.startswith("ms", index) else char
-        if unit not in units or not number:
-            raise ControlPlaneError(f"invalid duration {text!r}")
-        total += float(number) * units[unit]
-        number = ""
-        index += len(unit)
-    if number:
-        raise ControlPlaneError(f"invalid duration {text!r} (missing unit)")
-    return total
+    try:
+        return float(config.parse_duration(text))
+    except ValueError as error:
+        raise ControlPlaneError(str(error)) from None
 
 
 def default_crd_paths() -> list[Path]:
