@@ -11,6 +11,7 @@ original (spec section 4), with two deliberate changes: ``--gittrack-mode`` defa
 import argparse
 import dataclasses
 import enum
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
@@ -185,6 +186,24 @@ def _directory(text: str) -> Path | None:
     return Path(text) if text else None
 
 
+def _paths(text: str) -> tuple[Path, ...]:
+    return tuple(Path(item) for item in text.split(os.pathsep) if item)
+
+
+_SIZE_UNITS = {"": 1, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "k": 1000, "M": 1000**2}
+
+
+def _size(text: str) -> int:
+    match = re.fullmatch(r"([0-9]+)(Ki|Mi|Gi|k|M)?", text.strip())
+    value = int(match.group(1)) * _SIZE_UNITS[match.group(2) or ""] if match else 0
+    if not 1024 <= value <= 100 * 1024**2:
+        raise ValueError(
+            f"invalid size {text!r} (expected bytes with an optional Ki/Mi suffix, "
+            "from 1Ki to 100Mi, e.g. 10Mi)"
+        )
+    return value
+
+
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Option:
     """How one flag is read: name, converter, help, and where else to look for it."""
@@ -289,6 +308,27 @@ class Settings:
     log_level: LogLevel = dataclasses.field(default=LogLevel.INFO, metadata=_flag(
         "--log-level", convert=_choice(LogLevel), metavar="LEVEL",
         help="lowest level logged: debug, info, warning or error",
+    ))  # fmt: skip
+    allow_file_urls: bool = dataclasses.field(default=False, metadata=_flag(
+        "--allow-file-urls", convert=parse_bool, metavar="BOOL", boolean=True,
+        help="accept file:// repository URLs (development and tests only: a GitTrack could "
+        "read any repository on the worker's disk)",
+    ))  # fmt: skip
+    known_hosts: tuple[Path, ...] = dataclasses.field(default=(), metadata=_flag(
+        "--known-hosts", convert=_paths, metavar="FILES",
+        help="known_hosts files for SSH host key checking, separated by ':'; a deployKey "
+        "Secret may add its own under the key known_hosts",
+        default_help="~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts",
+    ))  # fmt: skip
+    max_file_size: int = dataclasses.field(default=10 * 1024 * 1024, metadata=_flag(
+        "--max-file-size", convert=_size, metavar="SIZE",
+        help="manifest files larger than this are refused with a per-file error",
+        default_help="10Mi",
+    ))  # fmt: skip
+    events_namespace: str = dataclasses.field(default="default", metadata=_flag(
+        "--events-namespace", convert=_namespace, metavar="NS",
+        help="namespace of the Events about cluster-scoped objects (ClusterGitTracks and "
+        "their objects); with --namespace, that namespace",
     ))  # fmt: skip
     warnings: tuple[str, ...] = ()
     """Sentences for the CLI to log, such as flags accepted but ignored."""

@@ -64,6 +64,10 @@ def test_every_flag_has_its_environment_variable():
         "--broker-url": "FAROS_BROKER_URL",
         "--log-format": "FAROS_LOG_FORMAT",
         "--log-level": "FAROS_LOG_LEVEL",
+        "--allow-file-urls": "FAROS_ALLOW_FILE_URLS",
+        "--known-hosts": "FAROS_KNOWN_HOSTS",
+        "--max-file-size": "FAROS_MAX_FILE_SIZE",
+        "--events-namespace": "FAROS_EVENTS_NAMESPACE",
         "--leader-election": "FAROS_LEADER_ELECTION",
         "--leader-election-id": "FAROS_LEADER_ELECTION_ID",
         "--leader-election-namespace": "FAROS_LEADER_ELECTION_NAMESPACE",
@@ -345,3 +349,26 @@ def test_help_is_a_request_not_an_exit(command):
     for option in config.options(command):
         assert option.flag in caught.value.text
         assert option.env in caught.value.text
+
+
+@pytest.mark.parametrize(
+    ("argv", "field", "expected"),
+    [
+        (["--max-file-size", "5Mi"], "max_file_size", 5 * 1024 * 1024),
+        (["--max-file-size=2048"], "max_file_size", 2048),
+        (["--known-hosts", "/a:/b"], "known_hosts", (Path("/a"), Path("/b"))),
+        (["--allow-file-urls"], "allow_file_urls", True),
+        (["--events-namespace", "faros-system"], "events_namespace", "faros-system"),
+    ],
+    ids=["size-mi", "size-bytes", "known-hosts", "allow-file", "events-namespace"],
+)
+def test_sync_flags(argv, field, expected):
+    _, settings = config.parse(["worker", *argv], {})
+
+    assert getattr(settings, field) == expected
+
+
+@pytest.mark.parametrize("value", ["1", "1Gi", "ten", "-5Mi"], ids=["tiny", "huge", "word", "neg"])
+def test_max_file_size_out_of_range_is_refused(value):
+    with pytest.raises(config.ConfigError, match="--max-file-size"):
+        config.parse(["worker", f"--max-file-size={value}"], {})
