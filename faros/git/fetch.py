@@ -1,0 +1,207 @@
+"""Fetch repositories into an on-disk cache and read manifests from a commit, with GitPython.
+
+Each (URL, credentials) pair gets one bare repository under the cache root, so two
+GitTracks with different credentials never share what one of them could fetch. Files are
+read straight from Git's object store, never from a worktree: symbolic links are not
+followed and no path can leave the commit's tree. Every git process runs with an empty
+global and system config, a restricted protocol list, no terminal prompt and a timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import fcntl
+import hashlib
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import git
+
+from faros.core import deploykeys, paths, redact, sources
+from faros.git import credentials as creds
+
+logger = logging.getLogger(__name__)
+
+_SYMLINK_MODE = 0o120000
+_ALLOWED_PROTOCOLS = "https:http:ssh:git"
+_BASE_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_OPTIONAL_LOCKS": "0",
+    "LC_ALL": "C",
+}
+
+
+class FetchError(Exception):
+    """Git could not fetch or resolve; ``str()`` is the message for the user (redacted)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The manifests under a sub-path at one commit."""
+
+    commit: str
+    committed_at: datetime.datetime
+    files: list[tuple[str, bytes]]
+    refused: dict[str, str]
+
+
+class Store:
+    """A per-process cache of bare repositories on disk (``--repository-dir``)."""
+
+    def __init__(
+        self,
+        root: Path | None,
+        *,
+        fetch_timeout: float,
+        known_hosts_files: Sequence[Path] = (),
+        allow_file: bool = False,
+        max_file_bytes: int = 10 * 1024 * 1024,
+    ) -> None:
+        self.root = root if root is not None else Path(tempfile.mkdtemp(prefix="faros-repos-"))
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.fetch_timeout = fetch_timeout
+        self.known_hosts_files = list(known_hosts_files)
+        self.allow_file = allow_file
+        self.max_file_bytes = max_file_bytes
+
+    def snapshot(
+        self,
+        *,
+        url: str,
+        reference: str,
+        sub_path: str,
+        credentials: deploykeys.Credentials = deploykeys.NONE,
+    ) -> Snapshot:
+        """Fetch ``url``, resolve ``reference`` and read the manifests under ``sub_path``.
+
+        ``sub_path`` is normalised (``""`` or ``"a/b/"``). Raises ``FetchError`` for URL,
+        reference, transport and timeout problems, and ``sources.SourceInputError`` for
+        input refused before git ran.
+        """
+        repository = sources.parse_url(url, allow_file=self.allow_file)
+        sources.check_reference(reference)
+        protocols = _ALLOWED_PROTOCOLS + (":file" if self.allow_file else "")
+        with (
+            self._locked(repository.url, credentials) as folder,
+            creds.environment(credentials, known_hosts_files=self.known_hosts_files) as env,
+        ):
+            env = {**_BASE_ENV, **env, "GIT_ALLOW_PROTOCOL": protocols}
+            with _open(folder) as repo:
+                self._fetch(repo, repository.url, env)
+                commit = _resolve(repo, reference, env)
+                return self._read(commit, sub_path)
+
+    def _fetch(self, repo: git.Repo, url: str, env: dict[str, str]) -> None:
+        try:
+            repo.git.fetch(
+                "--prune",
+                "--prune-tags",
+                "--force",
+                "--tags",
+                "--no-write-fetch-head",
+                "--end-of-options",
+                url,
+                "+refs/heads/*:refs/remotes/origin/*",
+                env=env,
+                kill_after_timeout=self.fetch_timeout,
+            )
+        except git.GitCommandError as error:
+            reason = _explain(error, self.fetch_timeout)
+            raise FetchError(f"failed to fetch repository '{redact.url(url)}': {reason}") from None
+
+    def _read(self, commit: git.Commit, sub_path: str) -> Snapshot:
+        tree: git.Tree = commit.tree
+        if sub_path:
+            try:
+                entry = commit.tree / sub_path.rstrip("/")
+            except KeyError:
+                raise FetchError(f"no files for subpath '{sub_path}'") from None
+            if not isinstance(entry, git.Tree):
+                raise FetchError(f"subpath '{sub_path}' is not a folder")
+            tree = entry
+        files: list[tuple[str, bytes]] = []
+        refused: dict[str, str] = {}
+        for item in tree.traverse():
+            if not isinstance(item, git.Blob):
+                continue
+            path = str(item.path)
+            if not paths.is_manifest(path, sub_path=sub_path):
+                continue
+            if item.mode & 0o170000 == _SYMLINK_MODE:
+                refused[path] = "is a symbolic link; Faros does not follow symbolic links"
+            elif item.size > self.max_file_bytes:
+                refused[path] = (
+                    f"file is {item.size} bytes, over the limit of {self.max_file_bytes} bytes"
+                )
+            else:
+                files.append((path, item.data_stream.read()))
+        files.sort()
+        if not files and not refused:
+            raise FetchError(f"no files for subpath '{sub_path}'")
+        return Snapshot(
+            commit=commit.hexsha,
+            committed_at=commit.committed_datetime.astimezone(datetime.UTC),
+            files=files,
+            refused=refused,
+        )
+
+    @contextlib.contextmanager
+    def _locked(self, url: str, credentials: deploykeys.Credentials) -> Iterator[Path]:
+        key = hashlib.sha256(f"{url}\0{creds.fingerprint(credentials)}".encode()).hexdigest()[:32]
+        folder = self.root / key
+        with (self.root / f"{key}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield folder
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _open(folder: Path) -> git.Repo:
+    """Open the cached bare repository, re-creating it when missing or broken."""
+    if (folder / "HEAD").exists():
+        try:
+            return git.Repo(folder)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            logger.warning("re-creating broken repository cache", extra={"path": str(folder)})
+            shutil.rmtree(folder, ignore_errors=True)
+    repo = git.Repo.init(folder, bare=True)
+    with repo.config_writer() as config:
+        config.set_value("gc", "auto", "0")
+        config.set_value("core", "hooksPath", "/dev/null")
+    return repo
+
+
+def _resolve(repo: git.Repo, reference: str, env: dict[str, str]) -> git.Commit:
+    """Resolve a branch, tag, ref path or (abbreviated) commit SHA to a commit."""
+    candidates = [f"refs/remotes/origin/{reference}", f"refs/tags/{reference}", reference]
+    if sources.is_commit_id(reference):
+        candidates.insert(0, reference)
+    for candidate in candidates:
+        try:
+            sha = repo.git.rev_parse(
+                "--verify", "--quiet", "--end-of-options", f"{candidate}^{{commit}}", env=env
+            )
+        except git.GitCommandError:
+            continue
+        return repo.commit(sha)
+    raise FetchError(f"failed to checkout '{reference}': reference not found")
+
+
+def _explain(error: git.GitCommandError, timeout: float) -> str:
+    """The useful line of git's stderr, redacted; or a timeout message."""
+    text = str(error.stderr or "").strip()
+    if "did not complete in" in str(error) or error.status in (-9, 137):
+        return f"timed out after {timeout:g}s"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.removeprefix("stderr: ").strip("'") for line in lines]
+    noise = ("Please make sure", "and the repository exists", "hint:", "Warning: Permanently")
+    useful = [line for line in lines if not line.startswith(noise)][-3:]
+    return redact.message("; ".join(useful) or f"git exited with status {error.status}")

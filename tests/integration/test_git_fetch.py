@@ -1,0 +1,202 @@
+"""faros.git fetches over every transport with credentials, and refuses hostile input."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import pytest
+
+from faros.core import deploykeys, sources
+from faros.git import fetch
+from tests.harness import gitrepos
+from tests.harness.git_servers import GitServers, Transport
+from tests.harness.gitrepos import Repo, Symlink
+
+CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: default}\n"
+
+
+@pytest.fixture
+def repo(git_root: Path) -> Repo:
+    return gitrepos.make_repo(
+        git_root,
+        f"fetch-{secrets.token_hex(4)}",
+        [
+            {"a.yaml": CONFIGMAP % "a", "sub/b.yml": CONFIGMAP % "b", "README.md": "x"},
+            {"sub/c.json": '{"apiVersion": "v1", "kind": "ConfigMap"}', "foobar/d.yaml": "x"},
+        ],
+        tags={"v1": 0},
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path, git_servers: GitServers) -> fetch.Store:
+    return fetch.Store(
+        tmp_path / "cache",
+        fetch_timeout=30,
+        known_hosts_files=[git_servers.ssh.known_hosts],
+        allow_file=True,
+        max_file_bytes=1024,
+    )
+
+
+def credentials_for(transport: Transport, servers: GitServers) -> deploykeys.Credentials:
+    if transport is Transport.HTTP:
+        return deploykeys.Credentials(
+            username=servers.http.username, password=servers.http.password
+        )
+    if transport is Transport.SSH:
+        return deploykeys.Credentials(ssh_key=servers.ssh.private_key.read_bytes())
+    return deploykeys.NONE
+
+
+@pytest.mark.parametrize("transport", list(Transport), ids=str)
+def test_every_transport_reads_the_manifests(store, git_servers, repo, transport):
+    snapshot = store.snapshot(
+        url=git_servers.url(repo, transport),
+        reference="master",
+        sub_path="",
+        credentials=credentials_for(transport, git_servers),
+    )
+
+    assert snapshot.commit == repo.head()
+    assert [path for path, _ in snapshot.files] == [
+        "a.yaml", "foobar/d.yaml", "sub/b.yml", "sub/c.json"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("reference", "commit"),
+    [("master", -1), ("v1", 0), ("refs/tags/v1", 0), ("full-sha", 0), ("short-sha", 0)],
+    ids=["branch", "tag", "tag-ref", "full-sha", "abbreviated-sha"],
+)
+def test_references_resolve(store, git_servers, repo, reference, commit):
+    expected = repo.commits[commit]
+    reference = {"full-sha": expected, "short-sha": expected[:8]}.get(reference, reference)
+
+    snapshot = store.snapshot(
+        url=git_servers.url(repo, Transport.FILE), reference=reference, sub_path=""
+    )
+
+    assert snapshot.commit == expected
+
+
+def test_sub_path_does_not_match_a_longer_folder(store, git_servers, repo):
+    repo.commit({"foo/e.yaml": CONFIGMAP % "e"})
+
+    snapshot = store.snapshot(url=git_servers.url(repo, Transport.GIT), reference="master",
+                              sub_path="foo/")  # fmt: skip
+
+    assert [path for path, _ in snapshot.files] == ["foo/e.yaml"]
+
+
+def test_missing_reference_and_sub_path_are_reported(store, git_servers, repo):
+    url = git_servers.url(repo, Transport.GIT)
+
+    with pytest.raises(fetch.FetchError, match="failed to checkout 'nope': reference not found"):
+        store.snapshot(url=url, reference="nope", sub_path="")
+    with pytest.raises(fetch.FetchError, match="no files for subpath 'foo/'"):
+        store.snapshot(url=url, reference="master", sub_path="foo/")
+
+
+def test_deleted_branch_is_pruned(store, git_servers, repo):
+    url = git_servers.url(repo, Transport.GIT)
+    repo.create_branch("feature")
+    assert store.snapshot(url=url, reference="feature", sub_path="").commit == repo.head()
+
+    repo.delete_branch("feature")
+
+    with pytest.raises(fetch.FetchError, match="reference not found"):
+        store.snapshot(url=url, reference="feature", sub_path="")
+
+
+def test_failed_clone_is_retried_on_the_next_fetch(store, git_servers, git_root):
+    name = f"late-{secrets.token_hex(4)}"
+    url = git_servers.url(f"{name}.git", Transport.GIT)
+    with pytest.raises(fetch.FetchError, match="failed to fetch repository"):
+        store.snapshot(url=url, reference="master", sub_path="")
+
+    late = gitrepos.make_repo(git_root, name, [{"x.yaml": CONFIGMAP % "x"}])
+
+    assert store.snapshot(url=url, reference="master", sub_path="").commit == late.head()
+
+
+def test_symlinks_and_large_files_are_refused_per_file(store, git_servers, repo):
+    repo.commit({"link.yaml": Symlink("/etc/passwd"), "big.yaml": "#" * 2000})
+
+    snapshot = store.snapshot(url=git_servers.url(repo, Transport.FILE), reference="master",
+                              sub_path="")  # fmt: skip
+
+    assert "symbolic link" in snapshot.refused["link.yaml"]
+    assert "over the limit of 1024 bytes" in snapshot.refused["big.yaml"]
+    assert all(path not in ("link.yaml", "big.yaml") for path, _ in snapshot.files)
+
+
+def test_wrong_http_password_fails_without_leaking_it(store, git_servers, repo):
+    bad = deploykeys.Credentials(username=git_servers.http.username, password="hunter2-wrong")
+
+    with pytest.raises(fetch.FetchError) as failed:
+        store.snapshot(url=git_servers.url(repo, Transport.HTTP), reference="master",
+                       sub_path="", credentials=bad)  # fmt: skip
+
+    assert "Authentication failed" in str(failed.value)
+    assert "hunter2" not in str(failed.value)
+
+
+def test_password_in_url_is_redacted_from_errors(store, git_servers, repo):
+    url = git_servers.url(repo, Transport.HTTP).replace("http://", "http://faros:s3cret-pw@")
+
+    with pytest.raises(fetch.FetchError) as failed:
+        store.snapshot(url=url + "-missing", reference="master", sub_path="")
+
+    assert "s3cret-pw" not in str(failed.value)
+
+
+def test_unknown_ssh_host_key_is_refused(tmp_path, git_servers, repo):
+    strict = fetch.Store(tmp_path / "c", fetch_timeout=30,
+                         known_hosts_files=[git_servers.ssh.wrong_known_hosts])  # fmt: skip
+    key = deploykeys.Credentials(ssh_key=git_servers.ssh.private_key.read_bytes())
+
+    with pytest.raises(fetch.FetchError, match="Host key verification failed"):
+        strict.snapshot(url=git_servers.url(repo, Transport.SSH), reference="master",
+                        sub_path="", credentials=key)  # fmt: skip
+
+
+def test_known_hosts_from_the_secret_is_used(tmp_path, git_servers, repo):
+    store = fetch.Store(tmp_path / "c", fetch_timeout=30)
+    key = deploykeys.Credentials(
+        ssh_key=git_servers.ssh.private_key.read_bytes(),
+        known_hosts=git_servers.ssh.known_hosts.read_bytes(),
+    )
+
+    snapshot = store.snapshot(url=git_servers.url(repo, Transport.SSH), reference="master",
+                              sub_path="", credentials=key)  # fmt: skip
+
+    assert snapshot.commit == repo.head()
+
+
+@pytest.mark.parametrize(
+    ("url", "reference"),
+    [
+        ("ext::sh -c touch% /tmp/pwned", "master"),
+        ("fd::17", "master"),
+        ("--upload-pack=touch /tmp/pwned", "master"),
+        ("-oProxyCommand=x:repo", "master"),
+        ("ssh://-oProxyCommand=x/repo", "master"),
+        ("VALID", "--upload-pack=touch /tmp/pwned"),
+        ("VALID", "-b"),
+        ("file:///etc", "master"),
+    ],
+    ids=["ext", "fd", "upload-pack-url", "scp-option", "ssh-host-option", "upload-pack-ref",
+         "ref-option", "file-disabled"],
+)  # fmt: skip
+def test_hostile_input_is_refused_before_git_runs(tmp_path, git_servers, repo, url, reference):
+    store = fetch.Store(tmp_path / "c", fetch_timeout=30)  # file:// not allowed here
+    git_servers.http.clear_requests()
+    url = git_servers.url(repo, Transport.HTTP) if url == "VALID" else url
+
+    with pytest.raises(sources.SourceInputError):
+        store.snapshot(url=url, reference=reference, sub_path="")
+
+    assert git_servers.http.requests == []
+    assert list((tmp_path / "c").iterdir()) == []  # no repository was even initialised
