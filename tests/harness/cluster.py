@@ -8,6 +8,7 @@ audit log are skipped.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -67,3 +68,24 @@ def exists(kube: client.Kube, path: str) -> bool:
     except errors.NotFound:
         return False
     return True
+
+
+def audit_lines(cluster: Cluster) -> int:
+    """How many entries the audit log holds now (a mark for ``writes_since``)."""
+    if cluster.audit_log is None or not cluster.audit_log.exists():
+        return 0
+    with cluster.audit_log.open("rb") as log:
+        return sum(1 for _ in log)
+
+
+def writes_since(cluster: Cluster, mark: int) -> list[dict[str, object]]:
+    """Writes the API server audited after ``mark``, except the controller-manager's own."""
+    if cluster.audit_log is None:
+        raise AssertionError("no audit log: USE_EXISTING_CLUSTER runs cannot count writes")
+    entries = cluster.audit_log.read_text().splitlines()[mark:]
+    found = [json.loads(line) for line in entries if line.strip()]
+    return [
+        entry
+        for entry in found
+        if not str(entry.get("userAgent", "")).startswith("kube-controller-manager")
+    ]

@@ -10,13 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from faros import config
 from faros.kube import client, errors
+from faros.tasks import runtime
 from tests.harness import cluster as cluster_harness
 from tests.harness import git_servers as git_harness
 from tests.harness import gitrepos
-from tests.harness.git_servers import GitServers
+from tests.harness.git_servers import GitServers, Transport
 from tests.harness.gitrepos import Repo
 from tests.harness.redis_server import RedisServer
+from tests.integration.sync_helpers import Tracks
 
 FIXTURE_TARBALL = cluster_harness.REPO.parent / "shared" / "conformance" / "faros-fixture-repo.tgz"
 # Labels for commits of the upstream fixture (spec section 6.1) that scenarios refer to.
@@ -86,3 +89,45 @@ def upstream_repo(git_root: Path) -> Repo:
     if not FIXTURE_TARBALL.is_file():
         pytest.fail(f"fixture tarball not found at {FIXTURE_TARBALL}")
     return gitrepos.repo_from_tarball(FIXTURE_TARBALL, git_root, tags=FIXTURE_TAGS)
+
+
+@pytest.fixture(scope="session")
+def worker_settings(
+    cluster: cluster_harness.Cluster,
+    redis_url: str,
+    git_servers: GitServers,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> config.Settings:
+    """The settings a test worker runs with: this cluster, this Redis, file:// allowed."""
+    _, settings = config.parse(
+        [
+            "worker",
+            f"--kubeconfig={cluster.kubeconfig}",
+            f"--broker-url={redis_url}",
+            "--allow-file-urls",
+            f"--known-hosts={git_servers.ssh.known_hosts}",
+            f"--repository-dir={tmp_path_factory.mktemp('repositories')}",
+            "--fetch-timeout=20s",
+        ],
+        {},
+    )
+    return settings
+
+
+@pytest.fixture(scope="session")
+def rt(worker_settings: config.Settings) -> Iterator[runtime.Runtime]:
+    """The adapters a worker process would build, for running tasks in the test process."""
+    built = runtime.Runtime.build(worker_settings, lock_ttl=60)
+    yield built
+    built.kube.close()
+    built.locks.client.close()
+
+
+@pytest.fixture
+def tracks(
+    kube: client.Kube, rt: runtime.Runtime, git_servers: GitServers, upstream_repo: Repo
+) -> Iterator[Tracks]:
+    """Make GitTracks (default: the upstream fixture repo over git://) and clean them up."""
+    made = Tracks(kube, rt, git_servers.url(upstream_repo, Transport.GIT))
+    yield made
+    made.cleanup()

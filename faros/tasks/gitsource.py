@@ -1,0 +1,62 @@
+"""Fetch a GitTrack's files: credentials from its deployKey Secret, then the Git adapter."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from faros.api import names
+from faros.core import deploykeys, manifests, paths, sources
+from faros.core import errors as core_errors
+from faros.git import fetch
+from faros.kube import client, errors
+
+
+class SourceFailure(Exception):
+    """The files could not be fetched; ``str()`` is the FilesFetched message (redacted)."""
+
+
+def fetch_files(
+    kube: client.Kube, store: fetch.Store, gittrack: dict[str, Any], *, max_bytes: int
+) -> tuple[fetch.Snapshot, list[manifests.FileResult]]:
+    """Fetch and parse the manifests a GitTrack names; raise ``SourceFailure`` on any Git error."""
+    spec = gittrack.get("spec", {})
+    try:
+        sub_path = paths.normalise(str(spec.get("subPath") or ""))
+        credentials = _credentials(kube, gittrack)
+        snapshot = store.snapshot(
+            url=str(spec.get("repository", "")),
+            reference=str(spec.get("reference", "")),
+            sub_path=sub_path,
+            credentials=credentials,
+        )
+    except (
+        paths.SubPathError,
+        deploykeys.DeployKeyError,
+        sources.SourceInputError,
+        fetch.FetchError,
+    ) as problem:
+        raise SourceFailure(str(problem)) from None
+    files = [manifests.parse(path, data, max_bytes=max_bytes) for path, data in snapshot.files]
+    files += [
+        manifests.FileResult(path, (), core_errors.ManifestError(path=path, reason=reason))
+        for path, reason in sorted(snapshot.refused.items())
+    ]
+    return snapshot, sorted(files, key=lambda file: file.path)
+
+
+def _credentials(kube: client.Kube, gittrack: dict[str, Any]) -> deploykeys.Credentials:
+    meta = gittrack["metadata"]
+    ref = deploykeys.secret_ref(
+        gittrack.get("spec", {}).get("deployKey"),
+        owner_kind=str(gittrack.get("kind", names.GITTRACK)),
+        owner_namespace=str(meta.get("namespace", "")),
+    )
+    if ref is None:
+        return deploykeys.NONE
+    try:
+        secret = kube.request("GET", f"/api/v1/namespaces/{ref.namespace}/secrets/{ref.name}")
+    except errors.ApiError as error:
+        raise deploykeys.missing_secret(ref, str(error)) from None
+    data = {key: base64.b64decode(value) for key, value in (secret.get("data") or {}).items()}
+    return deploykeys.credentials(ref, data)

@@ -1,0 +1,73 @@
+"""The adapters one worker process uses, built once per process (after the fork).
+
+Settings come from the same ``FAROS_*`` variables as the flags (``faros.config``), so a
+worker started by Celery, by ``faros worker`` or by a test reads one configuration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from pathlib import Path
+
+import redis
+
+from faros import config, locks
+from faros.config import Command
+from faros.git import fetch
+from faros.kube import client, discovery
+
+_DEFAULT_KNOWN_HOSTS = (Path.home() / ".ssh" / "known_hosts", Path("/etc/ssh/ssh_known_hosts"))
+
+
+@dataclasses.dataclass(slots=True)
+class Runtime:
+    """Settings plus the clients built from them."""
+
+    settings: config.Settings
+    kube: client.Kube
+    discovery: discovery.Discovery
+    store: fetch.Store
+    locks: locks.RedisLocks
+    lock_ttl: float
+
+    @classmethod
+    def build(cls, settings: config.Settings, *, lock_ttl: float = 330.0) -> Runtime:
+        """Connect to the API server and Redis named by ``settings``."""
+        kube = client.Kube.connect(settings.kubeconfig or None)
+        known_hosts = settings.known_hosts or tuple(p for p in _DEFAULT_KNOWN_HOSTS if p.exists())
+        store = fetch.Store(
+            settings.repository_dir,
+            fetch_timeout=settings.fetch_timeout.total_seconds(),
+            known_hosts_files=known_hosts,
+            allow_file=settings.allow_file_urls,
+            max_file_bytes=settings.max_file_size,
+        )
+        return cls(
+            settings=settings,
+            kube=kube,
+            discovery=discovery.Discovery(kube),
+            store=store,
+            locks=locks.RedisLocks(redis.Redis.from_url(settings.broker_url)),
+            lock_ttl=lock_ttl,
+        )
+
+    def events_namespace(self) -> str:
+        """Where Events about cluster-scoped objects go."""
+        return self.settings.namespace or self.settings.events_namespace
+
+
+_current: Runtime | None = None
+_guard = threading.Lock()
+
+
+def current() -> Runtime:
+    """This process's runtime, built from the environment on first use."""
+    global _current  # one runtime per process, created lazily after the fork
+    with _guard:
+        if _current is None:
+            _, settings = config.parse([Command.WORKER.value], os.environ)
+            ttl = float(os.environ.get("FAROS_LOCK_TTL", "330"))
+            _current = Runtime.build(settings, lock_ttl=ttl)
+        return _current

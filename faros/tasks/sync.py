@@ -1,0 +1,278 @@
+"""Task ``faros.sync``: one GitTrack or ClusterGitTrack -> its GitTrackObjects (spec 2.2).
+
+Holds the GitTrack's Redis lock; reads the world, lets ``faros.core`` decide, writes what
+differs, and writes the status once at the end only when it changed. A sync that learnt
+nothing new makes no write at all (no Event either: Events are writes too).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+from faros.api import conditions, names
+from faros.core import identity, redact, rules, synccalc, syncplan, trackstatus
+from faros.kube import client, discovery, errors, events
+from faros.tasks import gitsource, runtime
+from faros.tasks.app import app
+
+logger = logging.getLogger(__name__)
+
+Reason = conditions.EventReason
+_PLURAL_OF = names.PLURALS
+
+
+def resource_of(kind: str) -> discovery.Resource:
+    """The API resource of one of our own kinds."""
+    return discovery.Resource(
+        group=names.GROUP,
+        version=names.VERSION,
+        kind=kind,
+        plural=_PLURAL_OF[kind],
+        namespaced=names.NAMESPACED[kind],
+        verbs=frozenset(),
+    )
+
+
+@app.task(name="faros.sync", bind=True, max_retries=None)
+def sync(self: Any, namespace: str, name: str) -> None:
+    """Sync the GitTrack ``namespace/name`` (a ClusterGitTrack when ``namespace`` is "")."""
+    if not run(runtime.current(), namespace=namespace, name=name):
+        raise self.retry(countdown=2)  # another worker holds the lock: try again shortly
+
+
+def run(rt: runtime.Runtime, *, namespace: str, name: str) -> bool:
+    """Sync one GitTrack under its lock; False when another process holds the lock."""
+    key = identity.gittrack_key(namespace=namespace, name=name)
+    with rt.locks.hold(identity.lock_key(key), ttl=rt.lock_ttl) as held:
+        if held is None:
+            return False
+        gittrack = _read(rt.kube, key)
+        if gittrack is not None and _in_scope(rt, key):
+            Sync(rt, gittrack, renew=held.renew).run(now=datetime.datetime.now(datetime.UTC))
+    return True
+
+
+def _read(kube: client.Kube, key: identity.ObjectKey) -> dict[str, Any] | None:
+    path = resource_of(key.kind).path(namespace=key.namespace, name=key.name)
+    try:
+        found: dict[str, Any] = kube.request("GET", path)
+    except errors.NotFound:
+        logger.info("gittrack is gone", extra={"gittrack": key.namespaced_name})
+        return None
+    return found
+
+
+def _in_scope(rt: runtime.Runtime, key: identity.ObjectKey) -> bool:
+    settings = rt.settings
+    if key.kind == names.GITTRACK:
+        enabled = settings.gittrack_mode is names.GitTrackMode.ENABLED
+        return enabled and (not settings.namespace or settings.namespace == key.namespace)
+    return settings.clustergittrack_mode is not names.ClusterGitTrackMode.DISABLED
+
+
+class Sync:
+    """One run of the sync of one GitTrack: read, plan with core, write, report."""
+
+    def __init__(self, rt: runtime.Runtime, gittrack: dict[str, Any], *, renew: Any) -> None:
+        self.rt = rt
+        self.gittrack = gittrack
+        self.renew = renew
+        meta = gittrack["metadata"]
+        self.owner = rules.Owner(
+            kind=str(gittrack["kind"]),
+            namespace=str(meta.get("namespace", "")),
+            name=str(meta["name"]),
+            uid=str(meta["uid"]),
+        )
+        self.previous: dict[str, Any] = dict(gittrack.get("status") or {})
+
+    def run(self, *, now: datetime.datetime) -> None:
+        """The whole sync; any Git error stops it before anything is written but status."""
+        self.now = now
+        try:
+            snapshot, files = gitsource.fetch_files(
+                self.rt.kube, self.rt.store, self.gittrack, max_bytes=self.rt.settings.max_file_size
+            )
+        except gitsource.SourceFailure as failure:
+            self._finish(trackstatus.SyncReport(source_error=str(failure)))
+            return
+        self.renew()
+        if snapshot.commit != self.previous.get("revision"):
+            self._checkout_events()
+        existing, owned = self._existing()
+        objects = [obj for file in files for obj in file.objects]
+        plan = syncplan.plan(
+            objects=objects, kinds=self._kinds(objects), existing=existing, owner=self.owner,
+            policy=self._policy(),
+        )  # fmt: skip
+        known = self.previous.get("ignoredFiles", {})
+        for key, message in plan.mismatches:
+            if known.get(key) != rules.OWNED_BY_ANOTHER:  # new: tell once, not every sync
+                self._event(Reason.CONTROLLER_MISMATCH, message)
+        results = [self._write(step) for step in plan.steps] + list(plan.ignored)
+        self.renew()
+        gc = synccalc.plan_gc(existing=owned, files=files, results=results)
+        gc_errors = self._collect(gc)
+        self._finish(
+            trackstatus.SyncReport(
+                files=tuple(files), results=tuple(results), gc=gc, gc_errors=tuple(gc_errors),
+                revision=snapshot.commit,
+            )
+        )  # fmt: skip
+
+    def _policy(self) -> rules.Policy:
+        settings = self.rt.settings
+        return rules.Policy(
+            namespace=settings.namespace,
+            ignored_resources=frozenset(settings.ignore_resources),
+            clustergittrack_mode=settings.clustergittrack_mode,
+        )
+
+    def _kinds(self, objects: list[dict[str, Any]]) -> dict[tuple[str, str], syncplan.Kind | None]:
+        kinds: dict[tuple[str, str], syncplan.Kind | None] = {}
+        for obj in objects:
+            wanted = (str(obj["apiVersion"]), str(obj["kind"]))
+            if wanted not in kinds:
+                found = self.rt.discovery.resource(*wanted)
+                kinds[wanted] = syncplan.Kind(found.plural, found.namespaced) if found else None
+        return kinds
+
+    def _existing(
+        self,
+    ) -> tuple[dict[identity.ObjectKey, dict[str, Any]], list[identity.ObjectKey]]:
+        """Every GitTrackObject in scope by key, and the keys of those this GitTrack controls."""
+        namespace = self.rt.settings.namespace
+        kinds = [names.GITTRACKOBJECT] + ([] if namespace else [names.CLUSTERGITTRACKOBJECT])
+        existing: dict[identity.ObjectKey, dict[str, Any]] = {}
+        for kind in kinds:
+            listing = self.rt.kube.request("GET", resource_of(kind).path(namespace=namespace))
+            for item in listing.get("items", []):
+                meta = item["metadata"]
+                key = identity.gto_key(namespace=meta.get("namespace", ""), name=meta["name"])
+                existing[key] = item
+        owned = [
+            key
+            for key, body in existing.items()
+            if rules.is_controlled_by(
+                body["metadata"].get("ownerReferences", []), uid=self.owner.uid
+            )
+        ]
+        return existing, owned
+
+    def _write(self, step: syncplan.Step) -> synccalc.ObjectResult:
+        """Create or update one GitTrackObject; the result counts it (spec 2.6 steps 5-9)."""
+        resource = resource_of(step.gto.kind)
+        name = step.gto.name
+        try:
+            if step.action is syncplan.Action.CREATE:
+                self._event(Reason.CREATE_STARTED, f"Creating child '{name}'")
+                self.rt.kube.request(
+                    "POST", resource.path(namespace=step.gto.namespace), body=step.body
+                )
+                self._event(Reason.CREATE_SUCCESSFUL, f"Created child '{name}'")
+            elif step.action is syncplan.Action.UPDATE:
+                self.rt.kube.request(
+                    "PATCH",
+                    resource.path(namespace=step.gto.namespace, name=name),
+                    body=syncplan.update_patch(step.body),
+                    content_type=client.MERGE_PATCH,
+                )
+                self._event(Reason.UPDATE_SUCCESSFUL, f"Updated child '{name}'")
+        except errors.ApiError as error:
+            creating = step.action is syncplan.Action.CREATE
+            reason = Reason.CREATE_FAILED if creating else Reason.UPDATE_FAILED
+            verb = "create" if creating else "update"
+            self._event(reason, f"Failed to {verb} child '{name}'")
+            detail = str(error)
+            if creating and isinstance(error, errors.NotFound) and step.gto.namespace:
+                detail = (
+                    f'namespace "{step.gto.namespace}" does not exist yet; the next sync retries'
+                )
+            message = (
+                f"failed to create child for '{name}': {detail}"
+                if creating
+                else f"failed to update child resource: error updating child resource: {detail}"
+            )
+            return synccalc.ObjectResult(step.gto, synccalc.Outcome.FAILED, redact.message(message))
+        in_sync = step.action is syncplan.Action.NOTHING and step.in_sync
+        outcome = synccalc.Outcome.IN_SYNC if in_sync else synccalc.Outcome.APPLIED
+        return synccalc.ObjectResult(step.gto, outcome)
+
+    def _collect(self, gc: synccalc.GcPlan) -> list[str]:
+        """Delete what the GitTrack no longer names; release what it now ignores."""
+        failures: list[str] = []
+        doomed = [(key, "Background") for key in gc.delete]
+        doomed += [(key, "Orphan") for key in gc.release]
+        for key, propagation in doomed:
+            path = resource_of(key.kind).path(namespace=key.namespace, name=key.name)
+            try:
+                self.rt.kube.request("DELETE", path, body={"propagationPolicy": propagation})
+                logger.info("child deleted", extra={"gto": key.namespaced_name})
+            except errors.NotFound:
+                continue
+            except errors.ApiError as error:
+                failures.append(synccalc.gc_failure(gto=key, error=str(error)))
+        if failures:
+            self._event(Reason.CLEANUP_FAILED, "Failed to clean-up leftover resources")
+        return failures
+
+    def _finish(self, report: trackstatus.SyncReport) -> None:
+        status: dict[str, Any] = dict(
+            trackstatus.for_gittrack(previous=self.previous or None, report=report, now=self.now)  # type: ignore[arg-type]
+        )
+        status["observedGeneration"] = self.gittrack["metadata"].get("generation", 0)
+        if report.source_error is not None:
+            self._source_failed(report.source_error)
+        if not trackstatus.status_changed(self.previous or None, status):
+            return
+        body = {**self.gittrack, "status": status}
+        path = resource_of(self.owner.kind).path(
+            namespace=self.owner.namespace, name=self.owner.name, subresource="status"
+        )
+        try:
+            self.rt.kube.request("PUT", path, body=body)
+        except errors.Conflict:
+            fresh = self.rt.kube.request("GET", path)  # a spec edit raced us: status still holds
+            self.rt.kube.request("PUT", path, body={**fresh, "status": status})
+
+    def _source_failed(self, message: str) -> None:
+        """Post CheckoutFailed when the Git error is new (not on every retry of the same one)."""
+        old = [
+            c
+            for c in self.previous.get("conditions", [])
+            if c.get("type") == conditions.GitTrackConditionType.FILES_FETCHED
+        ]
+        if old and old[0].get("status") == "False" and old[0].get("message") == message:
+            return
+        spec = self.gittrack.get("spec", {})
+        if message.startswith("no files for subpath"):
+            text = f"No files for SubPath '{spec.get('subPath', '')}'"
+        else:
+            text = self._checkout_text("Failed to checkout")
+        self._event(Reason.CHECKOUT_FAILED, text)
+        logger.warning("checkout failed", extra={"gittrack": self._name(), "reason": message})
+
+    def _checkout_events(self) -> None:
+        self._event(Reason.CHECKOUT_STARTED, self._checkout_text("Checking out"))
+        self._event(Reason.CHECKOUT_SUCCESSFUL, self._checkout_text("Successfully checked out"))
+
+    def _checkout_text(self, verb: str) -> str:
+        spec = self.gittrack.get("spec", {})
+        repository = redact.url(str(spec.get("repository", "")))
+        return f"{verb} '{repository}' at '{spec.get('reference', '')}'"
+
+    def _name(self) -> str:
+        return f"{self.owner.namespace}/{self.owner.name}".lstrip("/")
+
+    def _event(self, reason: conditions.EventReason, message: str) -> None:
+        events.post(
+            self.rt.kube,
+            involved=self.gittrack,
+            namespace=self.owner.namespace or self.rt.events_namespace(),
+            kind=conditions.EVENT_TYPES[reason],
+            reason=reason,
+            message=message,
+            now=self.now,
+        )
