@@ -1,0 +1,125 @@
+"""What a sync writes per object: create, update, nothing, or ignored (spec 2.6)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from faros.api import names
+from faros.core import identity, rules, synccalc, syncplan
+
+OWNER = rules.Owner(kind=names.GITTRACK, namespace="default", name="example", uid="uid-1")
+CLUSTER_OWNER = rules.Owner(kind=names.CLUSTERGITTRACK, namespace="", name="all", uid="uid-2")
+KINDS = {
+    ("apps/v1", "Deployment"): syncplan.Kind("deployments", namespaced=True),
+    ("v1", "Namespace"): syncplan.Kind("namespaces", namespaced=False),
+    ("example.com/v1", "Widget"): None,
+}
+
+
+def deployment(name="nginx", namespace="default", replicas=3):
+    metadata = {"name": name, "namespace": namespace}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata,
+            "spec": {"replicas": replicas}}  # fmt: skip
+
+
+POLICY = rules.Policy()
+
+
+def plan(objects, *, existing=None, owner=OWNER):
+    return syncplan.plan(objects=objects, kinds=KINDS, existing=existing or {}, owner=owner,
+                         policy=POLICY)  # fmt: skip
+
+
+def existing_of(step, **status):
+    body = copy.deepcopy(step.body)
+    if status:
+        body["status"] = status
+    return {step.gto: body}
+
+
+def test_new_object_is_created_with_a_controller_reference():
+    (step,) = plan([deployment()]).steps
+
+    assert step.action is syncplan.Action.CREATE
+    assert step.gto == identity.gto_key(namespace="default", name="deployment-nginx")
+    assert step.body["metadata"]["ownerReferences"] == [rules.owner_reference(OWNER)]
+    assert step.body["spec"]["kind"] == "Deployment"
+    assert syncplan.held_child(step.body) == identity.ObjectKey(
+        "apps", "v1", "Deployment", "default", "nginx"
+    )
+
+
+def test_unchanged_object_needs_nothing_and_changed_one_an_update():
+    (first,) = plan([deployment()]).steps
+
+    (same,) = plan([deployment()], existing=existing_of(first)).steps
+    (changed,) = plan([deployment(replicas=5)], existing=existing_of(first)).steps
+
+    assert same.action is syncplan.Action.NOTHING
+    assert changed.action is syncplan.Action.UPDATE
+    assert syncplan.update_patch(changed.body)["spec"] == changed.body["spec"]
+
+
+def test_in_sync_is_read_from_the_existing_status():
+    (first,) = plan([deployment()]).steps
+    status = {"conditions": [{"type": "ObjectInSync", "status": "True"}]}
+
+    (step,) = plan([deployment()], existing=existing_of(first, **status)).steps
+
+    assert step.in_sync
+
+
+def test_encoding_is_deterministic():
+    reordered = dict(reversed(list(deployment().items())))
+
+    assert syncplan.encode(deployment()) == syncplan.encode(reordered)
+
+
+@pytest.mark.parametrize(
+    ("obj", "owner", "reason"),
+    [
+        ({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}}, OWNER,
+         "a GitTrack cannot manage a cluster-scoped resource"),
+        (deployment(namespace="other"), OWNER, "namespace `other` is not managed by this GitTrack"),
+    ],
+    ids=["cluster-scoped", "foreign-namespace"],
+)  # fmt: skip
+def test_ignored_objects_have_a_reason(obj, owner, reason):
+    result = plan([obj], owner=owner)
+
+    assert result.steps == ()
+    assert [(r.outcome, r.message) for r in result.ignored] == [(synccalc.Outcome.IGNORED, reason)]
+
+
+@pytest.mark.parametrize(
+    ("namespace", "kind"),
+    [("default", names.GITTRACKOBJECT), ("", names.CLUSTERGITTRACKOBJECT)],
+    ids=["namespaced-guess", "cluster-guess"],
+)
+def test_unknown_kind_is_written_with_a_scope_guessed_from_its_namespace(namespace, kind):
+    metadata = {"name": "w", **({"namespace": namespace} if namespace else {})}
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": metadata}
+
+    (step,) = plan([widget], owner=CLUSTER_OWNER).steps
+
+    assert step.gto.kind == kind
+
+
+def test_object_held_by_another_owner_is_ignored_with_an_event():
+    (theirs,) = plan([deployment()], owner=CLUSTER_OWNER).steps
+
+    result = plan([deployment()], existing=existing_of(theirs))
+
+    assert result.steps == ()
+    assert result.ignored[0].message == rules.OWNED_BY_ANOTHER
+    assert result.mismatches == (
+        ("default/deployment-nginx",
+         "Child 'deployment-nginx' is owned by another controller: "
+         "child object is owned by 'all'"),
+    )  # fmt: skip
+
+
+def test_unreadable_data_holds_no_child():
+    assert syncplan.held_child({"spec": {"data": "not-base64!"}}) is None
