@@ -6,4 +6,4 @@ from celery import Celery
 
 app = Celery("faros")
 app.config_from_object("celeryconfig")
-app.conf.include = ["faros.tasks.sync"]
+app.conf.include = ["faros.tasks.sync", "faros.tasks.apply"]

@@ -16,7 +16,7 @@ import redis
 from faros import config, locks
 from faros.config import Command
 from faros.git import fetch
-from faros.kube import client, discovery
+from faros.kube import client, discovery, openapi
 
 _DEFAULT_KNOWN_HOSTS = (Path.home() / ".ssh" / "known_hosts", Path("/etc/ssh/ssh_known_hosts"))
 
@@ -28,6 +28,7 @@ class Runtime:
     settings: config.Settings
     kube: client.Kube
     discovery: discovery.Discovery
+    openapi: openapi.OpenAPI
     store: fetch.Store
     locks: locks.RedisLocks
     lock_ttl: float
@@ -48,6 +49,7 @@ class Runtime:
             settings=settings,
             kube=kube,
             discovery=discovery.Discovery(kube),
+            openapi=openapi.OpenAPI(kube),
             store=store,
             locks=locks.RedisLocks(redis.Redis.from_url(settings.broker_url)),
             lock_ttl=lock_ttl,

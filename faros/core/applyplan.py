@@ -1,0 +1,241 @@
+"""Decide what applying one GitTrackObject means for its child (spec sections 3.3-3.6, 3.9).
+
+Pure: given the GitTrackObject, the live child (or None) and the child kind's patch schema,
+return the child to write and the action. The task executes the action; a dry-run and
+conflict retries happen there.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import dataclasses
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from faros.api import conditions, names
+from faros.core import merge, patchmeta
+
+Reason = conditions.GitTrackObjectReason
+
+
+class Action(enum.StrEnum):
+    """What the task does with the child."""
+
+    CREATE = "create"
+    PATCH = "patch"
+    ADOPT = "adopt"
+    NOTHING = "nothing"
+
+
+class ApplyError(Exception):
+    """The GitTrackObject cannot be applied; ``reason`` is its ObjectInSync reason."""
+
+    def __init__(self, reason: conditions.GitTrackObjectReason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Child:
+    """The child a GitTrackObject describes, with our controller reference added."""
+
+    desired: dict[str, Any]
+    strategy: names.UpdateStrategy | None
+    """None when the annotation holds an unknown value (reported on update only)."""
+    strategy_text: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ApplyPlan:
+    """The action and, for CREATE, PATCH and ADOPT, the body and its content type."""
+
+    action: Action
+    body: dict[str, Any] = dataclasses.field(default_factory=dict)
+    content_type: str = merge.PatchType.MERGE
+
+
+def decode(gto: Mapping[str, Any]) -> Child:
+    """Read the child from ``spec.data`` (JSON or single-document YAML) and own it.
+
+    Raises ``ApplyError`` with the original's reasons and messages.
+    """
+    spec = gto.get("spec", {})
+    label = f"{spec.get('kind', '')} {spec.get('name', '')}"
+    try:
+        text = base64.b64decode(str(spec.get("data", "")), validate=True)
+        manifest = yaml.safe_load(text.decode("utf-8"))
+    except (binascii.Error, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ApplyError(
+            Reason.ERROR_UNMARSHALLING_DATA,
+            f"error reading child {label}: unable to unmarshal data: {_one_line(error)}",
+        ) from None
+    if not isinstance(manifest, dict) or not manifest.get("kind") or not manifest.get("apiVersion"):
+        raise ApplyError(
+            Reason.ERROR_UNMARSHALLING_DATA,
+            f"error reading child {label}: unable to unmarshal data: "
+            "not a Kubernetes object (apiVersion and kind are required)",
+        )
+    metadata = manifest.setdefault("metadata", {})
+    if not isinstance(metadata, dict) or not metadata.get("name"):
+        raise ApplyError(
+            Reason.ERROR_GETTING_CHILD,
+            f"error reading child {label}: unable to get child: name cannot be empty",
+        )
+    manifest = _owned(manifest, gto)
+    text_strategy = str(
+        (metadata.get("annotations") or {}).get(names.UPDATE_STRATEGY_ANNOTATION, "")
+    )
+    try:
+        strategy: names.UpdateStrategy | None = names.UpdateStrategy(text_strategy or "update")
+    except ValueError:
+        strategy = None
+    return Child(desired=manifest, strategy=strategy, strategy_text=text_strategy)
+
+
+def _owned(manifest: dict[str, Any], gto: Mapping[str, Any]) -> dict[str, Any]:
+    meta = gto["metadata"]
+    ours = {
+        "apiVersion": names.API_VERSION,
+        "kind": str(gto.get("kind", names.GITTRACKOBJECT)),
+        "name": str(meta["name"]),
+        "uid": str(meta["uid"]),
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+    references = list(manifest["metadata"].get("ownerReferences") or [])
+    for reference in references:
+        if reference.get("controller") is True and reference.get("uid") != ours["uid"]:
+            raise ApplyError(
+                Reason.ERROR_ADDING_OWNER_REFERENCE,
+                f"unable to add owner reference to child {manifest['kind']} "
+                f"{manifest['metadata']['name']}: Object {_where(manifest)} is already owned by "
+                f"another {reference.get('kind', '')} controller {reference.get('name', '')}",
+            )
+    result = copy.deepcopy(manifest)
+    result["metadata"]["ownerReferences"] = [
+        r for r in references if r.get("uid") != ours["uid"]
+    ] + [ours]
+    return result
+
+
+def plan(
+    *, child: Child, live: Mapping[str, Any] | None, meta: patchmeta.Schema | None
+) -> ApplyPlan:
+    """Decide the write for one child (spec 3.3 steps 4-5, 3.6)."""
+    desired = child.desired
+    if live is None:
+        return ApplyPlan(Action.CREATE, merge.modified_of(desired), "application/json")
+    _check_controller(desired, live)
+    kind, name = desired["kind"], desired["metadata"]["name"]
+    if child.strategy is None:
+        raise ApplyError(
+            Reason.ERROR_UPDATING_CHILD,
+            f"error updating child {kind} {name}: unable to get update strategy: "
+            f"invalid update strategy: {child.strategy_text}",
+        )
+    if child.strategy is names.UpdateStrategy.NEVER:
+        return _adopt(desired, live)
+    try:
+        patch = merge.three_way(
+            original=merge.original_of(live),
+            modified=merge.modified_of(desired),
+            current=live,
+            meta=meta,
+        )
+    except (merge.MergeError, patchmeta.SchemaError) as error:
+        raise ApplyError(
+            Reason.ERROR_UPDATING_CHILD,
+            f"error updating child {kind} {name}: unable to update child: {error}",
+        ) from None
+    if patch.is_empty:
+        return ApplyPlan(Action.NOTHING)
+    return ApplyPlan(Action.PATCH, patch.body, str(patch.content_type))
+
+
+def _adopt(desired: Mapping[str, Any], live: Mapping[str, Any]) -> ApplyPlan:
+    """``never``: add only our controller reference; the content is never changed."""
+    ours = desired["metadata"]["ownerReferences"][-1]
+    references = list(live.get("metadata", {}).get("ownerReferences") or [])
+    if any(r.get("uid") == ours["uid"] for r in references):
+        return ApplyPlan(Action.NOTHING)
+    body = {
+        "metadata": {
+            "ownerReferences": [*references, ours],
+            "resourceVersion": live["metadata"]["resourceVersion"],
+        }
+    }
+    return ApplyPlan(Action.ADOPT, body)
+
+
+def _check_controller(desired: Mapping[str, Any], live: Mapping[str, Any]) -> None:
+    """Refuse a live object another controller owns: it is never stolen."""
+    ours = desired["metadata"]["ownerReferences"][-1]
+    for reference in live.get("metadata", {}).get("ownerReferences") or []:
+        if reference.get("controller") is True and reference.get("uid") != ours["uid"]:
+            raise ApplyError(
+                Reason.ERROR_ADDING_OWNER_REFERENCE,
+                f"unable to add owner reference to child {desired['kind']} "
+                f"{desired['metadata']['name']}: Object {_where(desired)} is already owned by "
+                f"another {reference.get('kind', '')} controller {reference.get('name', '')}",
+            )
+
+
+def place(child: Child, *, gto_namespace: str, namespaced: bool) -> Child:
+    """Put a namespaced child in its GitTrackObject's namespace; refuse illegal ownership.
+
+    Kubernetes forbids owner references across namespaces and namespaced owners of
+    cluster-scoped objects (the garbage collector deletes such dependents, upstream #143).
+    """
+    desired = copy.deepcopy(child.desired)
+    metadata = desired["metadata"]
+    where = f"{desired['kind']} {metadata['name']}"
+    if not namespaced:
+        metadata.pop("namespace", None)
+        if gto_namespace:
+            raise ApplyError(
+                Reason.ERROR_ADDING_OWNER_REFERENCE,
+                f"unable to add owner reference to child {where}: a namespaced "
+                "GitTrackObject cannot own a cluster-scoped object",
+            )
+        return dataclasses.replace(child, desired=desired)
+    metadata.setdefault("namespace", gto_namespace)
+    if not gto_namespace or metadata["namespace"] != gto_namespace:
+        raise ApplyError(
+            Reason.ERROR_ADDING_OWNER_REFERENCE,
+            f"unable to add owner reference to child {where}: the child's namespace "
+            f"'{metadata['namespace']}' differs from its GitTrackObject's '{gto_namespace}'",
+        )
+    return dataclasses.replace(child, desired=desired)
+
+
+def same_object(dry_run: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    """True when a dry-run result equals the live object (no update needed, spec 3.5)."""
+    return _comparable(dry_run) == _comparable(live)
+
+
+def _comparable(obj: Mapping[str, Any]) -> dict[str, Any]:
+    result = copy.deepcopy(dict(obj))
+    metadata = result.get("metadata", {})
+    for key in ("resourceVersion", "managedFields", "generation"):
+        metadata.pop(key, None)
+    return result
+
+
+def label(desired: Mapping[str, Any]) -> str:
+    """``<Kind> <namespace>/<name>`` as the Events write it."""
+    return f"{desired['kind']} {_where(desired)}"
+
+
+def _where(obj: Mapping[str, Any]) -> str:
+    metadata = obj["metadata"]
+    return f"{metadata.get('namespace', '')}/{metadata['name']}"
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())

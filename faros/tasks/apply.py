@@ -1,0 +1,279 @@
+"""Task ``faros.apply``: make one GitTrackObject's child equal to what it holds (spec 3.3).
+
+Holds the CHILD's lock (two GitTrackObjects naming one child serialize), renews it before
+every write, and writes nothing when the child already matches: an empty three-way patch
+makes no call, and with ``--server-dry-run`` a patch whose dry-run result equals the live
+object is not sent for real.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from typing import Any
+
+from faros.api import conditions, names
+from faros.core import applyplan, identity, redact, transitions
+from faros.kube import client, discovery, errors, events
+from faros.tasks import runtime
+from faros.tasks.app import app
+from faros.tasks.sync import resource_of
+
+logger = logging.getLogger(__name__)
+
+Reason = conditions.GitTrackObjectReason
+Event = conditions.EventReason
+IN_SYNC = conditions.GitTrackObjectConditionType.OBJECT_IN_SYNC
+CONFLICT_RETRIES = 5
+DELETE_TIMEOUT = 30.0
+
+
+class WaitingForKind(Exception):
+    """The child's kind is not served yet: report it and try again later."""
+
+
+@app.task(name="faros.apply", bind=True, max_retries=None)
+def apply(self: Any, namespace: str, name: str) -> None:
+    """Apply the GitTrackObject ``namespace/name`` (a ClusterGitTrackObject when "")."""
+    outcome = run(runtime.current(), namespace=namespace, name=name)
+    if outcome == "busy":
+        raise self.retry(countdown=1)
+    if outcome == "waiting":
+        raise self.retry(countdown=min(60, 2 ** min(self.request.retries, 6)))
+
+
+def run(rt: runtime.Runtime, *, namespace: str, name: str) -> str:
+    """Apply one GitTrackObject: "done", "busy" (child locked elsewhere) or "waiting" (kind)."""
+    key = identity.gto_key(namespace=namespace, name=name)
+    resource = resource_of(key.kind)
+    try:
+        gto: dict[str, Any] = rt.kube.request("GET", resource.path(namespace=namespace, name=name))
+    except errors.NotFound:
+        return "done"
+    now = datetime.datetime.now(datetime.UTC)
+    applier = Applier(rt, gto, now=now)
+    try:
+        child = applier.child()
+    except applyplan.ApplyError as problem:
+        applier.report(problem.reason, problem.message)
+        return "done"
+    except WaitingForKind as waiting:
+        applier.report(Reason.ERROR_GETTING_CHILD, str(waiting))
+        return "waiting"
+    with rt.locks.hold(identity.lock_key(child.key), ttl=rt.lock_ttl) as held:
+        if held is None:
+            return "busy"
+        try:
+            applier.apply(child, renew=held.renew)
+        except applyplan.ApplyError as problem:
+            applier.report(problem.reason, problem.message)
+            return "done"
+    applier.report(Reason.CHILD_APPLIED_SUCCESS, "")
+    return "done"
+
+
+class Resolved:
+    """A decoded child with the resource that serves it."""
+
+    def __init__(self, child: applyplan.Child, resource: discovery.Resource) -> None:
+        self.child = child
+        self.resource = resource
+        meta = child.desired["metadata"]
+        self.key = identity.ObjectKey(
+            resource.group, resource.version, resource.kind, meta.get("namespace", ""), meta["name"]
+        )
+
+    def path(self, *, name: bool = True) -> str:
+        meta = self.child.desired["metadata"]
+        return self.resource.path(
+            namespace=meta.get("namespace", ""), name=meta["name"] if name else ""
+        )
+
+
+class Applier:
+    """One apply of one GitTrackObject."""
+
+    def __init__(self, rt: runtime.Runtime, gto: dict[str, Any], *, now: datetime.datetime):
+        self.rt = rt
+        self.gto = gto
+        self.now = now
+
+    def child(self) -> Resolved:
+        """Decode the child and find its resource (ApplyError, WaitingForKind)."""
+        try:
+            child = applyplan.decode(self.gto)
+        except applyplan.ApplyError as problem:
+            if problem.reason is Reason.ERROR_UNMARSHALLING_DATA:
+                self._event(Event.UNMARSHAL_FAILED, "Couldn't unmarshal object from JSON/YAML")
+            raise
+        desired = child.desired
+        resource = self.rt.discovery.resource(desired["apiVersion"], desired["kind"])
+        if resource is None:
+            raise WaitingForKind(
+                f"unable to get child {desired['kind']} {desired['metadata']['name']}: "
+                f"the API server does not serve kind {desired['kind']} in "
+                f"{desired['apiVersion']} yet; retrying"
+            )
+        gto_namespace = str(self.gto["metadata"].get("namespace", ""))
+        child = applyplan.place(child, gto_namespace=gto_namespace, namespaced=resource.namespaced)
+        return Resolved(child, resource)
+
+    def apply(self, resolved: Resolved, *, renew: Any) -> None:
+        """Create, patch, adopt or leave the child; retry conflicts with a fresh read."""
+        for attempt in range(CONFLICT_RETRIES):
+            live = self._live(resolved)
+            meta = self.rt.openapi.schema(
+                group=resolved.resource.group,
+                version=resolved.resource.version,
+                kind=resolved.resource.kind,
+            )
+            step = applyplan.plan(child=resolved.child, live=live, meta=meta)
+            renew()
+            try:
+                self._execute(resolved, step, live)
+                return
+            except errors.Conflict:
+                if attempt:
+                    time.sleep(1)
+            except errors.Invalid as error:
+                if resolved.child.strategy is not names.UpdateStrategy.RECREATE or live is None:
+                    raise self._failure(resolved, step, error) from None
+                self._recreate(resolved, renew=renew)
+                return
+            except errors.ApiError as error:
+                raise self._failure(resolved, step, error) from None
+        if resolved.child.strategy is names.UpdateStrategy.RECREATE:
+            self._recreate(resolved, renew=renew)
+            return
+        raise applyplan.ApplyError(
+            Reason.ERROR_UPDATING_CHILD,
+            f"error updating child {applyplan.label(resolved.child.desired)}: still conflicting "
+            f"after {CONFLICT_RETRIES} attempts",
+        )
+
+    def _live(self, resolved: Resolved) -> dict[str, Any] | None:
+        try:
+            found: dict[str, Any] = self.rt.kube.request("GET", resolved.path())
+        except errors.NotFound:
+            return None
+        except errors.ApiError as error:
+            desired = resolved.child.desired
+            raise applyplan.ApplyError(
+                Reason.ERROR_GETTING_CHILD,
+                f"unable to get child {desired['kind']} {desired['metadata']['name']}: {error}",
+            ) from None
+        return found
+
+    def _execute(
+        self, resolved: Resolved, step: applyplan.ApplyPlan, live: dict[str, Any] | None
+    ) -> None:
+        label = applyplan.label(resolved.child.desired)
+        if step.action is applyplan.Action.CREATE:
+            self._event(Event.CREATE_STARTED, f"Creating child {label}")
+            self.rt.kube.request("POST", resolved.path(name=False), body=step.body)
+            self._event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}")
+        elif step.action is applyplan.Action.ADOPT:
+            self.rt.kube.request("PATCH", resolved.path(), body=step.body,
+                                 content_type=client.MERGE_PATCH)  # fmt: skip
+        elif step.action is applyplan.Action.PATCH and live is not None:
+            if self._dry_run_is_noop(resolved, step, live):
+                return
+            self.rt.kube.request("PATCH", resolved.path(), body=step.body,
+                                 content_type=step.content_type)  # fmt: skip
+            self._event(Event.UPDATE_SUCCESSFUL, f"Successfully updated child {label}")
+            logger.info("child updated", extra={"object": label})
+
+    def _dry_run_is_noop(
+        self, resolved: Resolved, step: applyplan.ApplyPlan, live: dict[str, Any]
+    ) -> bool:
+        """Server-side dry run (spec 3.5): True when the patch would change nothing."""
+        strategy = resolved.child.strategy
+        if not self.rt.settings.server_dry_run or strategy is names.UpdateStrategy.RECREATE:
+            return False
+        if "patch" not in resolved.resource.verbs:
+            return False
+        result = self.rt.kube.request(
+            "PATCH", resolved.path(), body=step.body, content_type=step.content_type,
+            query={"dryRun": "All"},
+        )  # fmt: skip
+        return applyplan.same_object(result, live)
+
+    def _recreate(self, resolved: Resolved, *, renew: Any) -> None:
+        """``recreate``: delete in the foreground, wait until gone, create (spec 3.6)."""
+        label = applyplan.label(resolved.child.desired)
+        self.rt.kube.request("DELETE", resolved.path(), body={"propagationPolicy": "Foreground"})
+        deadline = time.monotonic() + DELETE_TIMEOUT
+        while self._live(resolved) is not None:
+            if time.monotonic() > deadline:
+                raise applyplan.ApplyError(
+                    Reason.ERROR_UPDATING_CHILD,
+                    f"error updating child {label}: still deleting after {DELETE_TIMEOUT:g}s",
+                )
+            time.sleep(0.5)
+        renew()
+        step = applyplan.plan(child=resolved.child, live=None, meta=None)
+        self.rt.kube.request("POST", resolved.path(name=False), body=step.body)
+        self._event(Event.UPDATE_SUCCESSFUL, f"Successfully updated child {label}")
+
+    def _failure(
+        self, resolved: Resolved, step: applyplan.ApplyPlan, error: errors.ApiError
+    ) -> applyplan.ApplyError:
+        desired = resolved.child.desired
+        label = applyplan.label(desired)
+        where = f"{desired['kind']} {desired['metadata']['name']}"
+        if step.action is applyplan.Action.CREATE:
+            self._event(Event.CREATE_FAILED, f"Failed to create child {label}")
+            return applyplan.ApplyError(
+                Reason.ERROR_CREATING_CHILD,
+                f"error creating child {where}: unable to create child: {error}",
+            )
+        self._event(Event.UPDATE_FAILED, f"Unable to update child {label}")
+        return applyplan.ApplyError(
+            Reason.ERROR_UPDATING_CHILD,
+            f"error updating child {where}: unable to update child: {error}",
+        )
+
+    def report(self, reason: conditions.GitTrackObjectReason, message: str) -> None:
+        """Write ObjectInSync through the status subresource, only when it changed."""
+        if message:
+            logger.warning("apply failed", extra={"gto": self._name(), "reason": message})
+        status = (
+            conditions.ConditionStatus.TRUE if not message else conditions.ConditionStatus.FALSE
+        )
+        old = list((self.gto.get("status") or {}).get("conditions", []))
+        new = transitions.set_condition(
+            old, condition_type=IN_SYNC, status=status, reason=reason,
+            message=redact.message(message), now=self.now,
+        )  # fmt: skip
+        generation = self.gto["metadata"].get("generation", 0)
+        previous = self.gto.get("status") or {}
+        if new == old and previous.get("observedGeneration") == generation:
+            return
+        meta = self.gto["metadata"]
+        path = resource_of(str(self.gto["kind"])).path(
+            namespace=meta.get("namespace", ""), name=meta["name"], subresource="status"
+        )
+        body = {**self.gto, "status": {"conditions": new, "observedGeneration": generation}}
+        try:
+            self.rt.kube.request("PUT", path, body=body)
+        except errors.Conflict:
+            fresh = self.rt.kube.request("GET", path)
+            self.rt.kube.request("PUT", path, body={**fresh, "status": body["status"]})
+        except errors.NotFound:
+            pass
+
+    def _name(self) -> str:
+        meta = self.gto["metadata"]
+        return f"{meta.get('namespace', '')}/{meta['name']}".lstrip("/")
+
+    def _event(self, reason: conditions.EventReason, message: str) -> None:
+        events.post(
+            self.rt.kube,
+            involved=self.gto,
+            namespace=self.gto["metadata"].get("namespace") or self.rt.events_namespace(),
+            kind=conditions.EVENT_TYPES[reason],
+            reason=reason,
+            message=message,
+            now=self.now,
+        )
