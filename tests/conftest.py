@@ -8,6 +8,8 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 
+pytest_plugins = ["tests.harness.fixtures"]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark tiers by folder so a test cannot forget its marker."""

@@ -1,4 +1,4 @@
-"""Session-wide real servers (control plane, Redis) and per-test namespaces."""
+"""Session-wide real servers (control plane, Redis, Git) and per-test namespaces: fixtures."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.harness import gitrepos
 from tests.harness.git_servers import GitServers, Transport
 from tests.harness.gitrepos import Repo
 from tests.harness.redis_server import RedisServer
-from tests.integration.sync_helpers import Tracks
+from tests.harness.tracks import Tracks
 
 FIXTURE_TARBALL = cluster_harness.REPO.parent / "shared" / "conformance" / "faros-fixture-repo.tgz"
 # Labels for commits of the upstream fixture (spec section 6.1) that scenarios refer to.
