@@ -8,8 +8,10 @@ import secrets
 import pytest
 
 from faros.api import names
+from faros.tasks import apply as apply_task
 from tests.harness import gitrepos
 from tests.harness.git_servers import Transport
+from tests.harness.wait import eventually
 
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: %s}\n"
 
@@ -157,3 +159,43 @@ def test_child_in_a_namespace_that_does_not_exist_yet(tracks, git_root, git_serv
         "yet; the next sync retries"
     )
     assert tracks.condition(key, "ChildrenUpToDate")["reason"] == "ErrorUpdatingChildren"
+
+
+def test_a_crd_and_its_resource_in_one_repository_converge(tracks, rt, kube, git_root,
+                                                          git_servers, namespace):  # fmt: skip
+    group = f"r{secrets.token_hex(3)}.faros.test"
+    crd = f"""apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: gadgets.{group}}}
+spec:
+  group: {group}
+  scope: Namespaced
+  names: {{plural: gadgets, singular: gadget, kind: Gadget}}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}
+"""
+    gadget = (
+        f"apiVersion: {group}/v1\nkind: Gadget\nmetadata: {{name: g, namespace: {namespace}}}\n"
+    )
+    repo = gitrepos.make_repo(git_root, f"crd-{secrets.token_hex(3)}",
+                              [{"crd.yaml": crd, "gadget.yaml": gadget}])  # fmt: skip
+    key = tracks.create(names.CLUSTERGITTRACK, reference="master",
+                        repository=git_servers.url(repo, Transport.FILE))  # fmt: skip
+
+    tracks.sync(key)
+    children = tracks.children(key)
+    assert {f"customresourcedefinition-gadgets.{group}", f"{namespace}/gadget-g"} <= set(children)
+    for child in children.values():
+        meta = child["metadata"]
+        apply_task.run(rt, namespace=meta.get("namespace", ""), name=meta["name"])
+
+    def converged() -> None:
+        assert apply_task.run(rt, namespace=namespace, name="gadget-g") == "done"
+        assert tracks.kube.request("GET", f"/apis/{group}/v1/namespaces/{namespace}/gadgets/g")
+
+    eventually(converged, timeout=60, interval=1)
+    crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    kube.request("DELETE", f"{crds}/gadgets.{group}")
