@@ -1,0 +1,55 @@
+"""Metric samples derived from the status Faros wrote (spec section 5), as plain values.
+
+The gauges describe the cluster, so they are read from it at scrape time rather than kept
+by the workers: a GitTrack or GitTrackObject that is deleted simply stops producing samples
+(the original never removed its series), and N worker processes never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from faros.api import conditions
+
+CHILD_STATUS = (
+    ("discovered", "objectsDiscovered"),
+    ("applied", "objectsApplied"),
+    ("ignored", "objectsIgnored"),
+    ("inSync", "objectsInSync"),
+)
+
+Sample = tuple[dict[str, str], float]
+
+
+def child_status(gittracks: Iterable[Mapping[str, Any]]) -> list[Sample]:
+    """``faros_gittrack_child_status``: the four counters of each GitTrack that has a status."""
+    found: list[Sample] = []
+    for gittrack in gittracks:
+        status = gittrack.get("status") or {}
+        if not status:
+            continue
+        meta = gittrack.get("metadata", {})
+        name, namespace = str(meta.get("name", "")), str(meta.get("namespace", ""))
+        for label, field in CHILD_STATUS:
+            labels = {"name": name, "namespace": namespace, "status": label}
+            found.append((labels, float(status.get(field, 0))))
+    return found
+
+
+def in_sync(gtos: Iterable[Mapping[str, Any]]) -> list[Sample]:
+    """``faros_gittrackobject_in_sync``: 1 when ObjectInSync is True, 0 when it is False."""
+    found: list[Sample] = []
+    for gto in gtos:
+        for condition in (gto.get("status") or {}).get("conditions", []):
+            if condition.get("type") != conditions.GitTrackObjectConditionType.OBJECT_IN_SYNC:
+                continue
+            spec = gto.get("spec", {})
+            labels = {
+                "kind": str(spec.get("kind", "")),
+                "name": str(spec.get("name", "")),
+                "namespace": str(gto.get("metadata", {}).get("namespace", "")),
+            }
+            value = 1.0 if condition.get("status") == conditions.ConditionStatus.TRUE else 0.0
+            found.append((labels, value))
+    return found

@@ -1,0 +1,49 @@
+"""Prometheus metrics of Faros; names and labels are the original controller's (spec 5).
+
+``StatusCollector`` publishes the gauges that describe the cluster by reading GitTrack and
+GitTrackObject status when scraped, so the series of a deleted object vanish with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from faros.api import names
+from faros.core import samples
+
+CHILD_STATUS = "faros_gittrack_child_status"
+IN_SYNC = "faros_gittrackobject_in_sync"
+
+
+Lister = Callable[[str], list[dict[str, Any]]]
+"""Returns every object of one Faros kind in scope (raises nothing: logs and returns [])."""
+
+
+class StatusCollector:
+    """Gauges read from the API server at scrape time (register once per serving process)."""
+
+    def __init__(self, lister: Lister) -> None:
+        self.lister = lister
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield ``faros_gittrack_child_status`` and ``faros_gittrackobject_in_sync``."""
+        status = GaugeMetricFamily(
+            CHILD_STATUS, "Number of children of a GitTrack by status",
+            labels=["name", "namespace", "status"],
+        )  # fmt: skip
+        in_sync = GaugeMetricFamily(
+            IN_SYNC, "Whether a GitTrackObject's child is in sync (1) or not (0)",
+            labels=["kind", "name", "namespace"],
+        )  # fmt: skip
+        gittracks = self.lister(names.GITTRACK) + self.lister(names.CLUSTERGITTRACK)
+        for labels, value in samples.child_status(gittracks):
+            status.add_metric([labels["name"], labels["namespace"], labels["status"]], value)
+        gtos = self.lister(names.GITTRACKOBJECT) + self.lister(names.CLUSTERGITTRACKOBJECT)
+        for labels, value in samples.in_sync(gtos):
+            in_sync.add_metric([labels["kind"], labels["name"], labels["namespace"]], value)
+        yield status
+        yield in_sync
