@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from faros.core import samples
 
 
 def test_child_status_has_four_series_per_synced_gittrack():
-    gittracks = [
+    gittracks: list[dict[str, Any]] = [
         {"metadata": {"name": "a", "namespace": "ns"},
          "status": {"objectsDiscovered": 3, "objectsApplied": 2, "objectsIgnored": 1,
                     "objectsInSync": 2}},
