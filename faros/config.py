@@ -60,6 +60,13 @@ class LogFormat(enum.StrEnum):
     JSON = "json"
 
 
+class ApplyStrategy(enum.StrEnum):
+    """How children are written: kubectl's client-side three-way merge, or server-side apply."""
+
+    CLIENT_SIDE = "client-side"
+    SERVER_SIDE = "server-side"
+
+
 class LogLevel(enum.StrEnum):
     DEBUG = "debug"
     INFO = "info"
@@ -324,6 +331,12 @@ class Settings:
         "--max-file-size", convert=_size, metavar="SIZE",
         help="manifest files larger than this are refused with a per-file error",
         default_help="10Mi",
+    ))  # fmt: skip
+    apply_strategy: ApplyStrategy = dataclasses.field(
+        default=ApplyStrategy.CLIENT_SIDE, metadata=_flag(
+        "--apply-strategy", convert=_choice(ApplyStrategy), metavar="STRATEGY",
+        help="client-side (kubectl's three-way merge with the last-applied annotation, as the "
+        "original) or server-side (server-side apply, field manager faros)",
     ))  # fmt: skip
     events_namespace: str = dataclasses.field(default="default", metadata=_flag(
         "--events-namespace", convert=_namespace, metavar="NS",

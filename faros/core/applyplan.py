@@ -21,6 +21,7 @@ from faros.api import conditions, names
 from faros.core import merge, patchmeta
 
 Reason = conditions.GitTrackObjectReason
+APPLY_PATCH = "application/apply-patch+yaml"
 
 
 class Action(enum.StrEnum):
@@ -28,6 +29,8 @@ class Action(enum.StrEnum):
 
     CREATE = "create"
     PATCH = "patch"
+    APPLY = "apply"
+    """Server-side apply (creates or updates); the body is the desired object."""
     ADOPT = "adopt"
     NOTHING = "nothing"
 
@@ -125,10 +128,20 @@ def _owned(manifest: dict[str, Any], gto: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def plan(
-    *, child: Child, live: Mapping[str, Any] | None, meta: patchmeta.Schema | None
+    *,
+    child: Child,
+    live: Mapping[str, Any] | None,
+    meta: patchmeta.Schema | None,
+    server_side: bool = False,
 ) -> ApplyPlan:
-    """Decide the write for one child (spec 3.3 steps 4-5, 3.6)."""
+    """Decide the write for one child (spec 3.3 steps 4-5, 3.6).
+
+    With ``server_side`` the desired object is sent as a server-side apply (the API server
+    merges, field manager ``faros``) instead of a client-side three-way patch.
+    """
     desired = child.desired
+    if live is None and server_side:
+        return ApplyPlan(Action.APPLY, copy.deepcopy(desired), APPLY_PATCH)
     if live is None:
         return ApplyPlan(Action.CREATE, merge.modified_of(desired), "application/json")
     _check_controller(desired, live)
@@ -141,6 +154,8 @@ def plan(
         )
     if child.strategy is names.UpdateStrategy.NEVER:
         return _adopt(desired, live)
+    if server_side:
+        return ApplyPlan(Action.APPLY, copy.deepcopy(desired), APPLY_PATCH)
     try:
         patch = merge.three_way(
             original=merge.original_of(live),

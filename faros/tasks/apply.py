@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any
 
+from faros import config
 from faros.api import conditions, names
 from faros.core import applyplan, identity, redact, transitions
 from faros.kube import client, discovery, errors, events
@@ -128,7 +129,9 @@ class Applier:
                 version=resolved.resource.version,
                 kind=resolved.resource.kind,
             )
-            step = applyplan.plan(child=resolved.child, live=live, meta=meta)
+            step = applyplan.plan(
+                child=resolved.child, live=live, meta=meta, server_side=self._server_side()
+            )
             renew()
             try:
                 self._execute(resolved, step, live)
@@ -138,11 +141,11 @@ class Applier:
                     time.sleep(1)
             except errors.Invalid as error:
                 if resolved.child.strategy is not names.UpdateStrategy.RECREATE or live is None:
-                    raise self._failure(resolved, step, error) from None
+                    raise self._failure(resolved, creating=live is None, error=error) from None
                 self._recreate(resolved, renew=renew)
                 return
             except errors.ApiError as error:
-                raise self._failure(resolved, step, error) from None
+                raise self._failure(resolved, creating=live is None, error=error) from None
         if resolved.child.strategy is names.UpdateStrategy.RECREATE:
             self._recreate(resolved, renew=renew)
             return
@@ -176,13 +179,30 @@ class Applier:
         elif step.action is applyplan.Action.ADOPT:
             self.rt.kube.request("PATCH", resolved.path(), body=step.body,
                                  content_type=client.MERGE_PATCH)  # fmt: skip
-        elif step.action is applyplan.Action.PATCH and live is not None:
+        elif step.action is applyplan.Action.APPLY and live is None:
+            self._event(Event.CREATE_STARTED, f"Creating child {label}")
+            self._patch(resolved, step)
+            self._event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}")
+        elif step.action in (applyplan.Action.PATCH, applyplan.Action.APPLY) and live is not None:
             if self._dry_run_is_noop(resolved, step, live):
                 return
-            self.rt.kube.request("PATCH", resolved.path(), body=step.body,
-                                 content_type=step.content_type)  # fmt: skip
+            self._patch(resolved, step)
             self._event(Event.UPDATE_SUCCESSFUL, f"Successfully updated child {label}")
             logger.info("child updated", extra={"object": label})
+
+    def _server_side(self) -> bool:
+        return self.rt.settings.apply_strategy is config.ApplyStrategy.SERVER_SIDE
+
+    def _patch(
+        self, resolved: Resolved, step: applyplan.ApplyPlan, *, dry_run: bool = False
+    ) -> dict[str, Any]:
+        query: dict[str, str | int | bool] = {"dryRun": "All"} if dry_run else {}
+        if step.action is applyplan.Action.APPLY:
+            query.update(fieldManager=names.FIELD_MANAGER, force=True)
+        result: dict[str, Any] = self.rt.kube.request(
+            "PATCH", resolved.path(), body=step.body, content_type=step.content_type, query=query
+        )
+        return result
 
     def _dry_run_is_noop(
         self, resolved: Resolved, step: applyplan.ApplyPlan, live: dict[str, Any]
@@ -193,11 +213,7 @@ class Applier:
             return False
         if "patch" not in resolved.resource.verbs:
             return False
-        result = self.rt.kube.request(
-            "PATCH", resolved.path(), body=step.body, content_type=step.content_type,
-            query={"dryRun": "All"},
-        )  # fmt: skip
-        return applyplan.same_object(result, live)
+        return applyplan.same_object(self._patch(resolved, step, dry_run=True), live)
 
     def _recreate(self, resolved: Resolved, *, renew: Any) -> None:
         """``recreate``: delete in the foreground, wait until gone, create (spec 3.6)."""
@@ -212,17 +228,22 @@ class Applier:
                 )
             time.sleep(0.5)
         renew()
-        step = applyplan.plan(child=resolved.child, live=None, meta=None)
-        self.rt.kube.request("POST", resolved.path(name=False), body=step.body)
+        step = applyplan.plan(
+            child=resolved.child, live=None, meta=None, server_side=self._server_side()
+        )
+        if step.action is applyplan.Action.APPLY:
+            self._patch(resolved, step)
+        else:
+            self.rt.kube.request("POST", resolved.path(name=False), body=step.body)
         self._event(Event.UPDATE_SUCCESSFUL, f"Successfully updated child {label}")
 
     def _failure(
-        self, resolved: Resolved, step: applyplan.ApplyPlan, error: errors.ApiError
+        self, resolved: Resolved, *, creating: bool, error: errors.ApiError
     ) -> applyplan.ApplyError:
         desired = resolved.child.desired
         label = applyplan.label(desired)
         where = f"{desired['kind']} {desired['metadata']['name']}"
-        if step.action is applyplan.Action.CREATE:
+        if creating:
             self._event(Event.CREATE_FAILED, f"Failed to create child {label}")
             return applyplan.ApplyError(
                 Reason.ERROR_CREATING_CHILD,

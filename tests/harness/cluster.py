@@ -79,7 +79,10 @@ def audit_lines(cluster: Cluster) -> int:
 
 
 def writes_since(cluster: Cluster, mark: int) -> list[dict[str, object]]:
-    """Writes the API server audited after ``mark``, except the controller-manager's own."""
+    """Writes the API server audited after ``mark``, except the controller-manager's own.
+
+    Dry-run requests (``dryRun=All``) change nothing and are not counted.
+    """
     if cluster.audit_log is None:
         raise AssertionError("no audit log: USE_EXISTING_CLUSTER runs cannot count writes")
     entries = cluster.audit_log.read_text().splitlines()[mark:]
@@ -88,4 +91,5 @@ def writes_since(cluster: Cluster, mark: int) -> list[dict[str, object]]:
         entry
         for entry in found
         if not str(entry.get("userAgent", "")).startswith("kube-controller-manager")
+        and "dryRun=All" not in str(entry.get("requestURI", ""))
     ]

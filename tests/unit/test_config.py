@@ -67,6 +67,7 @@ def test_every_flag_has_its_environment_variable():
         "--allow-file-urls": "FAROS_ALLOW_FILE_URLS",
         "--known-hosts": "FAROS_KNOWN_HOSTS",
         "--max-file-size": "FAROS_MAX_FILE_SIZE",
+        "--apply-strategy": "FAROS_APPLY_STRATEGY",
         "--events-namespace": "FAROS_EVENTS_NAMESPACE",
         "--leader-election": "FAROS_LEADER_ELECTION",
         "--leader-election-id": "FAROS_LEADER_ELECTION_ID",
@@ -359,8 +360,9 @@ def test_help_is_a_request_not_an_exit(command):
         (["--known-hosts", "/a:/b"], "known_hosts", (Path("/a"), Path("/b"))),
         (["--allow-file-urls"], "allow_file_urls", True),
         (["--events-namespace", "faros-system"], "events_namespace", "faros-system"),
+        (["--apply-strategy=Server-Side"], "apply_strategy", config.ApplyStrategy.SERVER_SIDE),
     ],
-    ids=["size-mi", "size-bytes", "known-hosts", "allow-file", "events-namespace"],
+    ids=["size-mi", "size-bytes", "known-hosts", "allow-file", "events-namespace", "ssa"],
 )
 def test_sync_flags(argv, field, expected):
     _, settings = config.parse(["worker", *argv], {})

@@ -141,3 +141,15 @@ def test_dry_run_result_equal_to_live_ignores_version_and_managed_fields():
 
     assert applyplan.same_object(dry, live)
     assert not applyplan.same_object({**dry, "data": {"k": "x"}}, live)
+
+
+def test_server_side_sends_the_desired_object_as_an_apply():
+    live = applyplan.plan(child=child(), live=None, meta=None).body
+
+    created = applyplan.plan(child=child(), live=None, meta=None, server_side=True)
+    updated = applyplan.plan(child=child(), live=live, meta=None, server_side=True)
+
+    for step in (created, updated):
+        assert step.action is applyplan.Action.APPLY
+        assert step.content_type == applyplan.APPLY_PATCH
+        assert names.LAST_APPLIED_ANNOTATION not in step.body["metadata"].get("annotations", {})
