@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from prometheus_client import Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
@@ -17,6 +18,16 @@ from faros.core import samples
 
 CHILD_STATUS = "faros_gittrack_child_status"
 IN_SYNC = "faros_gittrackobject_in_sync"
+TIME_TO_DEPLOY_BUCKETS = (60, 120, 180, 240, 300, 600, 900, 1200, 1500, 1800, 2400, 3000, 3600)
+
+TIME_TO_DEPLOY = Histogram(
+    "faros_gittrack_time_to_deploy_seconds",
+    "Seconds from a commit's committer time to the change of a child it made",
+    ["name", "namespace", "repository"],
+    buckets=TIME_TO_DEPLOY_BUCKETS,
+)
+"""Observed by the apply task only when a child really changed (the original observed every
+unchanged child on every resync, and leaked credentials in ``repository``)."""
 
 
 Lister = Callable[[str], list[dict[str, Any]]]

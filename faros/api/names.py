@@ -36,6 +36,11 @@ NAMESPACED: dict[str, bool] = {
 LAST_APPLIED_ANNOTATION = "faros.pusher.com/last-applied-configuration"
 UPDATE_STRATEGY_ANNOTATION = "faros.pusher.com/update-strategy"
 
+COMMIT_TIME_ANNOTATION = "faros.pusher.com/commit-time"
+"""On a GitTrackObject: committer time of the commit its data last changed at (ours)."""
+REPOSITORY_ANNOTATION = "faros.pusher.com/repository"
+"""On a GitTrackObject: the repository URL its data came from, credentials removed (ours)."""
+
 FIELD_MANAGER = "faros"
 
 

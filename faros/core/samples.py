@@ -7,10 +7,11 @@ by the workers: a GitTrack or GitTrackObject that is deleted simply stops produc
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from faros.api import conditions
+from faros.api import conditions, names
 
 CHILD_STATUS = (
     ("discovered", "objectsDiscovered"),
@@ -53,3 +54,34 @@ def in_sync(gtos: Iterable[Mapping[str, Any]]) -> list[Sample]:
             value = 1.0 if condition.get("status") == conditions.ConditionStatus.TRUE else 0.0
             found.append((labels, value))
     return found
+
+
+def time_to_deploy(
+    gto: Mapping[str, Any], *, now: datetime.datetime
+) -> tuple[dict[str, str], float] | None:
+    """``faros_gittrack_time_to_deploy_seconds``: commit time -> child changed, for one child.
+
+    Labels name the owning GitTrack (``namespace`` "" for a ClusterGitTrack) and the
+    repository (credentials already removed by the sync). None when the GitTrackObject carries
+    no commit time (written by hand, or by an older Faros).
+    """
+    meta = gto.get("metadata", {})
+    annotations = meta.get("annotations") or {}
+    stamp = annotations.get(names.COMMIT_TIME_ANNOTATION)
+    owner = next(
+        (ref for ref in meta.get("ownerReferences", [])
+         if ref.get("kind") in (names.GITTRACK, names.CLUSTERGITTRACK)),
+        None,
+    )  # fmt: skip
+    if not stamp or owner is None:
+        return None
+    try:
+        committed = datetime.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    labels = {
+        "name": str(owner.get("name", "")),
+        "namespace": str(meta.get("namespace", "")) if owner["kind"] == names.GITTRACK else "",
+        "repository": str(annotations.get(names.REPOSITORY_ANNOTATION, "")),
+    }
+    return labels, max(0.0, (now - committed).total_seconds())

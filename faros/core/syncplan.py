@@ -63,6 +63,7 @@ def plan(
     existing: Mapping[identity.ObjectKey, Mapping[str, Any]],
     owner: rules.Owner,
     policy: rules.Policy,
+    stamp: Mapping[str, str] | None = None,
 ) -> Plan:
     """Decide, for every parsed object, what the sync writes.
 
@@ -70,6 +71,9 @@ def plan(
     established yet) is taken as namespaced when the manifest names a namespace, and its
     GitTrackObject is written anyway: applying it waits for the kind. ``existing`` maps the
     key of every GitTrackObject that exists in scope (whoever owns it) to its body.
+    ``stamp`` holds annotations written with a GitTrackObject whenever it is created or its
+    data changes (the commit time and repository, for time-to-deploy); they alone never
+    cause a write.
     """
     children: list[tuple[identity.ObjectKey, Mapping[str, Any], Kind | None]] = []
     for manifest in objects:
@@ -103,7 +107,7 @@ def plan(
         if not decision.allowed:
             ignored.append(synccalc.ObjectResult(gto, synccalc.Outcome.IGNORED, decision.reason))
             continue
-        body = gto_body(gto=gto, manifest=manifest, owner=owner)
+        body = gto_body(gto=gto, manifest=manifest, owner=owner, annotations=stamp)
         steps.append(
             Step(
                 child=child,
@@ -117,12 +121,18 @@ def plan(
 
 
 def gto_body(
-    *, gto: identity.ObjectKey, manifest: Mapping[str, Any], owner: rules.Owner
+    *,
+    gto: identity.ObjectKey,
+    manifest: Mapping[str, Any],
+    owner: rules.Owner,
+    annotations: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The GitTrackObject (or ClusterGitTrackObject) holding ``manifest`` (spec 1.4, 1.5)."""
     metadata: dict[str, Any] = {"name": gto.name, "ownerReferences": [rules.owner_reference(owner)]}
     if gto.namespace:
         metadata["namespace"] = gto.namespace
+    if annotations:
+        metadata["annotations"] = dict(annotations)
     return {
         "apiVersion": names.API_VERSION,
         "kind": gto.kind,
@@ -161,10 +171,10 @@ def is_in_sync(body: Mapping[str, Any]) -> bool:
 
 def update_patch(body: Mapping[str, Any]) -> dict[str, Any]:
     """The merge patch that makes an existing GitTrackObject equal to ``body``'s spec and owner."""
-    return {
-        "metadata": {"ownerReferences": body["metadata"]["ownerReferences"]},
-        "spec": body["spec"],
-    }
+    metadata = {"ownerReferences": body["metadata"]["ownerReferences"]}
+    if "annotations" in body["metadata"]:
+        metadata["annotations"] = body["metadata"]["annotations"]
+    return {"metadata": metadata, "spec": body["spec"]}
 
 
 def _action(current: Mapping[str, Any] | None, body: Mapping[str, Any]) -> Action:

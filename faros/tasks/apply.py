@@ -13,9 +13,9 @@ import logging
 import time
 from typing import Any
 
-from faros import config
+from faros import config, metrics
 from faros.api import conditions, names
-from faros.core import applyplan, identity, redact, transitions
+from faros.core import applyplan, identity, redact, samples, transitions
 from faros.kube import client, discovery, errors, events
 from faros.tasks import runtime
 from faros.tasks.app import app
@@ -66,11 +66,16 @@ def run(rt: runtime.Runtime, *, namespace: str, name: str) -> str:
         if held is None:
             return "busy"
         try:
-            applier.apply(child, renew=held.renew)
+            changed = applier.apply(child, renew=held.renew)
         except applyplan.ApplyError as problem:
             applier.report(problem.reason, problem.message)
             return "done"
     applier.report(Reason.CHILD_APPLIED_SUCCESS, "")
+    if changed:
+        delay = samples.time_to_deploy(gto, now=datetime.datetime.now(datetime.UTC))
+        if delay is not None:
+            labels, seconds = delay
+            metrics.TIME_TO_DEPLOY.labels(**labels).observe(seconds)
     return "done"
 
 
@@ -120,8 +125,8 @@ class Applier:
         child = applyplan.place(child, gto_namespace=gto_namespace, namespaced=resource.namespaced)
         return Resolved(child, resource)
 
-    def apply(self, resolved: Resolved, *, renew: Any) -> None:
-        """Create, patch, adopt or leave the child; retry conflicts with a fresh read."""
+    def apply(self, resolved: Resolved, *, renew: Any) -> bool:
+        """Create, patch, adopt or leave the child; retry conflicts; True when it changed."""
         for attempt in range(CONFLICT_RETRIES):
             live = self._live(resolved)
             meta = self.rt.openapi.schema(
@@ -134,8 +139,7 @@ class Applier:
             )
             renew()
             try:
-                self._execute(resolved, step, live)
-                return
+                return self._execute(resolved, step, live)
             except errors.Conflict:
                 if attempt:
                     time.sleep(1)
@@ -143,12 +147,12 @@ class Applier:
                 if resolved.child.strategy is not names.UpdateStrategy.RECREATE or live is None:
                     raise self._failure(resolved, creating=live is None, error=error) from None
                 self._recreate(resolved, renew=renew)
-                return
+                return True
             except errors.ApiError as error:
                 raise self._failure(resolved, creating=live is None, error=error) from None
         if resolved.child.strategy is names.UpdateStrategy.RECREATE:
             self._recreate(resolved, renew=renew)
-            return
+            return True
         raise applyplan.ApplyError(
             Reason.ERROR_UPDATING_CHILD,
             f"error updating child {applyplan.label(resolved.child.desired)}: still conflicting "
@@ -170,25 +174,31 @@ class Applier:
 
     def _execute(
         self, resolved: Resolved, step: applyplan.ApplyPlan, live: dict[str, Any] | None
-    ) -> None:
+    ) -> bool:
+        """Send the write ``step`` needs; True when the child changed."""
         label = applyplan.label(resolved.child.desired)
         if step.action is applyplan.Action.CREATE:
             self._event(Event.CREATE_STARTED, f"Creating child {label}")
             self.rt.kube.request("POST", resolved.path(name=False), body=step.body)
             self._event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}")
-        elif step.action is applyplan.Action.ADOPT:
+            return True
+        if step.action is applyplan.Action.ADOPT:
             self.rt.kube.request("PATCH", resolved.path(), body=step.body,
                                  content_type=client.MERGE_PATCH)  # fmt: skip
-        elif step.action is applyplan.Action.APPLY and live is None:
+            return False
+        if step.action is applyplan.Action.APPLY and live is None:
             self._event(Event.CREATE_STARTED, f"Creating child {label}")
             self._patch(resolved, step)
             self._event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}")
-        elif step.action in (applyplan.Action.PATCH, applyplan.Action.APPLY) and live is not None:
+            return True
+        if step.action in (applyplan.Action.PATCH, applyplan.Action.APPLY) and live is not None:
             if self._dry_run_is_noop(resolved, step, live):
-                return
+                return False
             self._patch(resolved, step)
             self._event(Event.UPDATE_SUCCESSFUL, f"Successfully updated child {label}")
             logger.info("child updated", extra={"object": label})
+            return True
+        return False
 
     def _server_side(self) -> bool:
         return self.rt.settings.apply_strategy is config.ApplyStrategy.SERVER_SIDE

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from faros.api import conditions, names
-from faros.core import identity, redact, rules, synccalc, syncplan, trackstatus
+from faros.core import identity, redact, rules, synccalc, syncplan, trackstatus, transitions
 from faros.kube import client, discovery, errors, events
 from faros.tasks import gitsource, runtime
 from faros.tasks.app import app
@@ -103,9 +103,13 @@ class Sync:
             self._checkout_events()
         existing, owned = self._existing()
         objects = [obj for file in files for obj in file.objects]
+        stamp = {
+            names.COMMIT_TIME_ANNOTATION: transitions.timestamp(snapshot.committed_at),
+            names.REPOSITORY_ANNOTATION: redact.url(str(self.gittrack["spec"]["repository"])),
+        }
         plan = syncplan.plan(
             objects=objects, kinds=self._kinds(objects), existing=existing, owner=self.owner,
-            policy=self._policy(),
+            policy=self._policy(), stamp=stamp,
         )  # fmt: skip
         known = self.previous.get("ignoredFiles", {})
         for key, message in plan.mismatches:

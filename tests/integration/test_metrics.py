@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
 from faros import metrics
 from faros.tasks import apply as apply_task
@@ -35,4 +35,37 @@ def test_in_sync_gauge_per_gittrackobject(tracks, rt):
 
     assert 'faros_gittrackobject_in_sync{kind="Service",name="nginx",namespace="default"} 1.0' in (
         scrape(rt)
+    )
+
+
+def test_time_to_deploy_is_observed_only_when_a_child_changes(tracks, rt):
+    key = tracks.create(reference="a144436")
+    labels = {"name": key.name, "namespace": "default", "repository": tracks.default_url}
+
+    def count() -> float:
+        value = REGISTRY.get_sample_value("faros_gittrack_time_to_deploy_seconds_count", labels)
+        return value or 0.0
+
+    def apply_all() -> None:
+        for name in ("deployment-nginx", "service-nginx"):
+            apply_task.run(rt, namespace="default", name=name)
+
+    tracks.sync(key)
+    apply_all()
+    assert count() == 2
+    apply_all()
+    tracks.sync(key)
+    apply_all()
+    assert count() == 2  # nothing changed: no observation (the original observed each resync)
+
+    tracks.update(key, reference="448b39a")  # only the Deployment changes
+    tracks.sync(key)
+    apply_all()
+
+    assert count() == 3
+    assert (
+        REGISTRY.get_sample_value(
+            "faros_gittrack_time_to_deploy_seconds_bucket", {**labels, "le": "+Inf"}
+        )
+        == 3
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from faros.core import samples
@@ -40,3 +41,17 @@ def test_in_sync_is_one_or_zero_and_absent_without_a_condition():
         ({"kind": "ConfigMap", "name": "a", "namespace": "ns"}, 1.0),
         ({"kind": "ConfigMap", "name": "b", "namespace": "ns"}, 0.0),
     ]
+
+
+def test_time_to_deploy_labels_name_the_gittrack_and_measure_from_the_commit():
+    gto = {"metadata": {"namespace": "ns", "annotations": {
+               "faros.pusher.com/commit-time": "2026-01-01T00:00:00Z",
+               "faros.pusher.com/repository": "https://git.example/r.git"},
+           "ownerReferences": [{"kind": "GitTrack", "name": "app"}]}}  # fmt: skip
+    now = datetime.datetime(2026, 1, 1, 0, 2, tzinfo=datetime.UTC)
+
+    assert samples.time_to_deploy(gto, now=now) == (
+        {"name": "app", "namespace": "ns", "repository": "https://git.example/r.git"},
+        120.0,
+    )
+    assert samples.time_to_deploy({"metadata": {}}, now=now) is None
