@@ -6,6 +6,7 @@ GitTrackObject status when scraped, so the series of a deleted object vanish wit
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -58,3 +59,10 @@ class StatusCollector:
             in_sync.add_metric([labels["kind"], labels["name"], labels["namespace"]], value)
         yield status
         yield in_sync
+
+
+def forget_gittrack(*, name: str, namespace: str) -> None:
+    """Drop the time-to-deploy series of a deleted GitTrack (this process's series)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return  # prometheus-client cannot remove series across processes yet
+    TIME_TO_DEPLOY.remove_by_labels({"name": name, "namespace": namespace})

@@ -11,6 +11,7 @@ import datetime
 import logging
 from typing import Any
 
+from faros import metrics
 from faros.api import conditions, names
 from faros.core import identity, redact, rules, synccalc, syncplan, trackstatus, transitions
 from faros.kube import client, discovery, errors, events
@@ -60,6 +61,7 @@ def _read(kube: client.Kube, key: identity.ObjectKey) -> dict[str, Any] | None:
         found: dict[str, Any] = kube.request("GET", path)
     except errors.NotFound:
         logger.info("gittrack is gone", extra={"gittrack": key.namespaced_name})
+        metrics.forget_gittrack(name=key.name, namespace=key.namespace)
         return None
     return found
 

@@ -62,5 +62,5 @@ def install(kubeconfig: Path | None, paths: Sequence[Path], *, timeout: float = 
 
 
 def _established(crd: dict[str, Any]) -> bool:
-    conditions = crd.get("status", {}).get("conditions", [])
+    conditions = (crd.get("status") or {}).get("conditions") or []
     return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)

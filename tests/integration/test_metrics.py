@@ -6,6 +6,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
 from faros import metrics
 from faros.tasks import apply as apply_task
+from faros.tasks import sync as sync_task
 
 
 def scrape(rt) -> str:
@@ -69,3 +70,7 @@ def test_time_to_deploy_is_observed_only_when_a_child_changes(tracks, rt):
         )
         == 3
     )
+
+    tracks.cleanup()
+    sync_task.run(rt, namespace=key.namespace, name=key.name)  # gone: its series go too
+    assert count() == 0
