@@ -7,6 +7,7 @@ Where an expectation differs from upstream, the test says which fix changed it.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 
 import pytest
@@ -213,7 +214,7 @@ def test_sub_path_foo_outside_the_namespace_is_ignored(tracks, sub_path):
 
 
 def test_exclude_namespaced_mode(tracks, rt, monkeypatch):
-    exclude = __import__("dataclasses").replace(
+    exclude = dataclasses.replace(
         rt.settings, clustergittrack_mode=names.ClusterGitTrackMode.EXCLUDE_NAMESPACED
     )
     monkeypatch.setattr(rt, "settings", exclude)
@@ -270,3 +271,23 @@ def test_first_owner_wins_across_owner_kinds(tracks):
         tracks.children(first)["default/deployment-nginx"]["spec"]["data"]))  # fmt: skip
     assert data["spec"]["replicas"] == 3
     assert "ControllerMismatch" in [reason for _, reason, _ in tracks.events(second)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "change"),
+    [
+        (names.GITTRACK, {"gittrack_mode": names.GitTrackMode.DISABLED}),
+        (names.GITTRACK, {"namespace": "not-default",
+                          "clustergittrack_mode": names.ClusterGitTrackMode.DISABLED}),
+        (names.CLUSTERGITTRACK, {"clustergittrack_mode": names.ClusterGitTrackMode.DISABLED}),
+    ],
+    ids=["gittrack-mode-disabled", "other-namespace", "clustergittrack-mode-disabled"],
+)  # fmt: skip
+def test_out_of_scope_gittracks_are_not_synced(tracks, rt, monkeypatch, kind, change):
+    monkeypatch.setattr(rt, "settings", dataclasses.replace(rt.settings, **change))
+    key = tracks.create(kind, reference="a144436")
+
+    status = tracks.sync(key)
+
+    assert status == {}
+    assert tracks.children(key) == {}
