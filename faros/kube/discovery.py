@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from faros.api import names
 from faros.kube import client, errors
 
 MIN_BACKOFF = 1.0
@@ -113,3 +114,15 @@ class Discovery:
                 ),
             )
         return kinds
+
+
+def own(kind: str) -> Resource:
+    """The resource of one of Faros's own kinds (GitTrack, GitTrackObject, ...)."""
+    return Resource(
+        group=names.GROUP,
+        version=names.VERSION,
+        kind=kind,
+        plural=names.PLURALS[kind],
+        namespaced=names.NAMESPACED[kind],
+        verbs=frozenset({"get", "list", "watch", "create", "update", "patch", "delete"}),
+    )

@@ -19,7 +19,6 @@ from faros.core import applyplan, identity, redact, samples, transitions
 from faros.kube import client, discovery, errors, events
 from faros.tasks import runtime
 from faros.tasks.app import app
-from faros.tasks.sync import resource_of
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ def apply(self: Any, namespace: str, name: str) -> None:
 def run(rt: runtime.Runtime, *, namespace: str, name: str) -> str:
     """Apply one GitTrackObject: "done", "busy" (child locked elsewhere) or "waiting" (kind)."""
     key = identity.gto_key(namespace=namespace, name=name)
-    resource = resource_of(key.kind)
+    resource = discovery.own(key.kind)
     try:
         gto: dict[str, Any] = rt.kube.request("GET", resource.path(namespace=namespace, name=name))
     except errors.NotFound:
@@ -282,7 +281,7 @@ class Applier:
         if new == old and previous.get("observedGeneration") == generation:
             return
         meta = self.gto["metadata"]
-        path = resource_of(str(self.gto["kind"])).path(
+        path = discovery.own(str(self.gto["kind"])).path(
             namespace=meta.get("namespace", ""), name=meta["name"], subresource="status"
         )
         body = {**self.gto, "status": {"conditions": new, "observedGeneration": generation}}

@@ -21,19 +21,6 @@ from faros.tasks.app import app
 logger = logging.getLogger(__name__)
 
 Reason = conditions.EventReason
-_PLURAL_OF = names.PLURALS
-
-
-def resource_of(kind: str) -> discovery.Resource:
-    """The API resource of one of our own kinds."""
-    return discovery.Resource(
-        group=names.GROUP,
-        version=names.VERSION,
-        kind=kind,
-        plural=_PLURAL_OF[kind],
-        namespaced=names.NAMESPACED[kind],
-        verbs=frozenset(),
-    )
 
 
 @app.task(name="faros.sync", bind=True, max_retries=None)
@@ -56,7 +43,7 @@ def run(rt: runtime.Runtime, *, namespace: str, name: str) -> bool:
 
 
 def _read(kube: client.Kube, key: identity.ObjectKey) -> dict[str, Any] | None:
-    path = resource_of(key.kind).path(namespace=key.namespace, name=key.name)
+    path = discovery.own(key.kind).path(namespace=key.namespace, name=key.name)
     try:
         found: dict[str, Any] = kube.request("GET", path)
     except errors.NotFound:
@@ -153,7 +140,7 @@ class Sync:
         kinds = [names.GITTRACKOBJECT] + ([] if namespace else [names.CLUSTERGITTRACKOBJECT])
         existing: dict[identity.ObjectKey, dict[str, Any]] = {}
         for kind in kinds:
-            listing = self.rt.kube.request("GET", resource_of(kind).path(namespace=namespace))
+            listing = self.rt.kube.request("GET", discovery.own(kind).path(namespace=namespace))
             for item in listing.get("items", []):
                 meta = item["metadata"]
                 key = identity.gto_key(namespace=meta.get("namespace", ""), name=meta["name"])
@@ -169,7 +156,7 @@ class Sync:
 
     def _write(self, step: syncplan.Step) -> synccalc.ObjectResult:
         """Create or update one GitTrackObject; the result counts it (spec 2.6 steps 5-9)."""
-        resource = resource_of(step.gto.kind)
+        resource = discovery.own(step.gto.kind)
         name = step.gto.name
         try:
             if step.action is syncplan.Action.CREATE:
@@ -212,7 +199,7 @@ class Sync:
         doomed = [(key, "Background") for key in gc.delete]
         doomed += [(key, "Orphan") for key in gc.release]
         for key, propagation in doomed:
-            path = resource_of(key.kind).path(namespace=key.namespace, name=key.name)
+            path = discovery.own(key.kind).path(namespace=key.namespace, name=key.name)
             try:
                 self.rt.kube.request("DELETE", path, body={"propagationPolicy": propagation})
                 logger.info("child deleted", extra={"gto": key.namespaced_name})
@@ -234,7 +221,7 @@ class Sync:
         if not trackstatus.status_changed(self.previous or None, status):
             return
         body = {**self.gittrack, "status": status}
-        path = resource_of(self.owner.kind).path(
+        path = discovery.own(self.owner.kind).path(
             namespace=self.owner.namespace, name=self.owner.name, subresource="status"
         )
         try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from faros.api import names
 from faros.core import identity
-from faros.kube import client, errors
+from faros.kube import client, discovery, errors
 from faros.tasks import runtime
 from faros.tasks import sync as sync_task
 from tests.harness import cluster as cluster_harness
@@ -54,9 +54,7 @@ class Tracks:
         return key
 
     def path(self, key: identity.ObjectKey, *, name: bool = True) -> str:
-        return sync_task.resource_of(key.kind).path(
-            namespace=key.namespace, name=key.name if name else ""
-        )
+        return discovery.own(key.kind).path(namespace=key.namespace, name=key.name if name else "")
 
     def update(self, key: identity.ObjectKey, **spec: str) -> None:
         """Merge ``spec`` into the GitTrack's spec."""
@@ -80,7 +78,7 @@ class Tracks:
         uid = self.get(key)["metadata"]["uid"]
         found = {}
         for kind in (names.GITTRACKOBJECT, names.CLUSTERGITTRACKOBJECT):
-            for item in self.kube.request("GET", sync_task.resource_of(kind).path())["items"]:
+            for item in self.kube.request("GET", discovery.own(kind).path())["items"]:
                 refs = item["metadata"].get("ownerReferences", [])
                 if any(ref["uid"] == uid for ref in refs):
                     meta = item["metadata"]
