@@ -200,3 +200,10 @@ def test_hostile_input_is_refused_before_git_runs(tmp_path, git_servers, repo, u
 
     assert git_servers.http.requests == []
     assert list((tmp_path / "c").iterdir()) == []  # no repository was even initialised
+
+
+def test_fetch_timeout_is_reported(tmp_path, git_servers, repo):
+    hasty = fetch.Store(tmp_path / "c", fetch_timeout=0.001)
+
+    with pytest.raises(fetch.FetchError, match=r"timed out after 0.001s"):
+        hasty.snapshot(url=git_servers.url(repo, Transport.GIT), reference="master", sub_path="")
