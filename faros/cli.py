@@ -1,7 +1,7 @@
 """The ``faros`` command: read the settings, set up logging, run the command.
 
 Exit codes: 0 done (also ``--help`` and ``version``), 2 bad command line or environment
-(one line on stderr), 3 the command is not implemented yet.
+(one line on stderr), 3 the command is not implemented yet (beat, watch, run).
 """
 
 import logging
@@ -35,6 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(level=settings.log_level, as_json=settings.log_format is config.LogFormat.JSON)
     for warning in settings.warnings:
         logger.warning(warning)  # a fixed sentence per flag, so still a constant message
+    if command is config.Command.WORKER:
+        from faros.tasks import worker
+
+        return worker.run(settings)
     print(
         f"faros: the {command} command is not implemented yet; it lands with the issue "
         '"Distributed runtime". Nothing was started.',

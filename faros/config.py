@@ -193,6 +193,22 @@ def _directory(text: str) -> Path | None:
     return Path(text) if text else None
 
 
+QUEUES = ("sync", "apply")
+
+
+def _queues(text: str) -> tuple[str, ...]:
+    queues = tuple(dict.fromkeys(q.strip() for q in text.split(",") if q.strip()))
+    if not queues or any(q not in QUEUES for q in queues):
+        raise ValueError(f"invalid queues {text!r} (expected sync, apply or sync,apply)")
+    return queues
+
+
+def _concurrency(text: str) -> int:
+    if not re.fullmatch(r"[0-9]+", text.strip()) or not 1 <= int(text) <= 64:
+        raise ValueError(f"invalid concurrency {text!r} (expected a number of processes, 1-64)")
+    return int(text)
+
+
 def _paths(text: str) -> tuple[Path, ...]:
     return tuple(Path(item) for item in text.split(os.pathsep) if item)
 
@@ -337,6 +353,14 @@ class Settings:
         "--apply-strategy", convert=_choice(ApplyStrategy), metavar="STRATEGY",
         help="client-side (kubectl's three-way merge with the last-applied annotation, as the "
         "original) or server-side (server-side apply, field manager faros)",
+    ))  # fmt: skip
+    queues: tuple[str, ...] = dataclasses.field(default=QUEUES, metadata=_flag(
+        "--queues", convert=_queues, metavar="QUEUES", commands=(Command.WORKER,),
+        help="queues this worker consumes: sync, apply or sync,apply", default_help="sync,apply",
+    ))  # fmt: skip
+    concurrency: int = dataclasses.field(default=2, metadata=_flag(
+        "--concurrency", convert=_concurrency, metavar="N", commands=(Command.WORKER,),
+        help="worker processes (prefork pool), 1-64",
     ))  # fmt: skip
     events_namespace: str = dataclasses.field(default="default", metadata=_flag(
         "--events-namespace", convert=_namespace, metavar="NS",

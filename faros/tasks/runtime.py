@@ -83,7 +83,15 @@ class Runtime:
 
 
 _current: Runtime | None = None
+_settings: config.Settings | None = None
 _guard = threading.Lock()
+
+
+def configure(settings: config.Settings) -> None:
+    """Use ``settings`` (parsed by the CLI) instead of the environment in this process and
+    in the pool processes it forks; the clients are still built after the fork."""
+    global _settings  # set once by `faros worker` before the pool starts
+    _settings = settings
 
 
 def current() -> Runtime:
@@ -91,7 +99,7 @@ def current() -> Runtime:
     global _current  # one runtime per process, created lazily after the fork
     with _guard:
         if _current is None:
-            _, settings = config.parse([Command.WORKER.value], os.environ)
+            settings = _settings or config.parse([Command.WORKER.value], os.environ)[1]
             ttl = float(os.environ.get("FAROS_LOCK_TTL", "330"))
             _current = Runtime.build(settings, lock_ttl=ttl)
         return _current

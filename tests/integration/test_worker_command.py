@@ -1,0 +1,68 @@
+"""`faros worker` runs the tasks in a prefork pool and serves /metrics and /healthz."""
+
+from __future__ import annotations
+
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from faros.tasks import app as celery_app
+from faros.tasks import apply as apply_task
+from faros.tasks import sync as sync_task
+from tests.harness import processes
+from tests.harness.wait import eventually
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode()
+    except urllib.error.URLError as error:  # not listening yet
+        return 0, str(error)
+
+
+def send(broker: str, task, *args: str) -> None:
+    with celery_app.app.connection_for_write(broker) as connection:
+        task.apply_async(args=args, connection=connection)
+
+
+def test_faros_worker_syncs_applies_and_reports(tracks, worker_settings, tmp_path: Path):
+    port = processes.free_port()
+    faros = Path(sys.executable).with_name("faros")
+    command = [
+        str(faros), "worker", f"--kubeconfig={worker_settings.kubeconfig}",
+        f"--broker-url={worker_settings.broker_url}", "--allow-file-urls",
+        f"--metrics-bind-address=127.0.0.1:{port}", "--concurrency=2", "--queues=sync,apply",
+    ]  # fmt: skip
+    log = tmp_path / "worker.log"
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    worker = processes.spawn(command, log=log, env=env)
+    try:
+
+        def healthy() -> None:
+            assert worker.poll() is None, processes.tail(log, 40)
+            assert get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
+
+        eventually(healthy, timeout=60, interval=0.5)
+        key = tracks.create(reference="a144436")
+        send(worker_settings.broker_url, sync_task.sync, key.namespace, key.name)
+        eventually(lambda: _applied(tracks, key), timeout=60)
+        send(worker_settings.broker_url, apply_task.apply, "default", "service-nginx")
+
+        def deployed() -> None:
+            _, text = get(f"http://127.0.0.1:{port}/metrics")
+            assert f'faros_gittrack_time_to_deploy_seconds_count{{name="{key.name}"' in text
+
+        eventually(deployed, timeout=60)
+    finally:
+        processes.stop(worker, timeout=30)
+    assert worker.returncode is not None
+
+
+def _applied(tracks, key) -> None:
+    assert tracks.status(key).get("objectsApplied") == 2
