@@ -36,3 +36,12 @@ worker_soft_shutdown_timeout = float(os.environ.get("FAROS_WORKER_SOFT_SHUTDOWN_
 worker_max_tasks_per_child = int(os.environ.get("FAROS_WORKER_MAX_TASKS_PER_CHILD", "1000"))
 worker_send_task_events = True
 task_send_sent_event = True
+
+# The dynamic schedule (celery-redbeat): one entry per GitTrack, written by the watchers.
+beat_scheduler = "redbeat.RedBeatScheduler"
+redbeat_redis_url = broker_url
+redbeat_redis_options: dict[str, object] = {}
+redbeat_key_prefix = os.environ.get("FAROS_BEAT_KEY_PREFIX", "faros:beat:")
+# A standby beat takes over about this many seconds after the active one dies.
+redbeat_lock_timeout = int(os.environ.get("FAROS_BEAT_LOCK_TIMEOUT", "30"))
+beat_max_loop_interval = 5

@@ -1,0 +1,76 @@
+"""RedBeat schedule entries <-> GitTracks: one periodic ``faros.sync`` per GitTrack.
+
+Written by whoever sees GitTracks (the watchers): upsert on create or spec change, delete
+on delete, and ``reconcile`` against the full list at start and periodically, so a missed
+delete event cannot leave an orphan entry behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from celery import Celery
+from celery.schedules import schedule
+from redbeat.schedulers import RedBeatSchedulerEntry, ensure_conf, get_redis
+
+from faros.core import identity
+
+TASK = "faros.sync"
+
+
+def entry_name(key: identity.ObjectKey) -> str:
+    """``gittrack:<namespace>/<name>`` or ``clustergittrack:<name>``."""
+    return f"{key.kind.lower()}:{key.namespaced_name}"
+
+
+def upsert(app: Celery, key: identity.ObjectKey, *, period: timedelta) -> None:
+    """Create or update the entry syncing ``key`` every ``period``.
+
+    Each sync expires after one period, so an outage does not pile them up.
+    """
+    ensure_conf(app)
+    seconds = period.total_seconds()
+    entry = RedBeatSchedulerEntry(
+        entry_name(key),
+        TASK,
+        schedule(run_every=period),
+        args=[key.namespace, key.name],
+        options={"queue": "sync", "expires": seconds},
+        app=app,
+    )
+    entry.save()
+
+
+def delete(app: Celery, key: identity.ObjectKey) -> None:
+    """Remove the entry of ``key`` (nothing happens when there is none)."""
+    conf = ensure_conf(app)
+    name = conf.key_prefix + entry_name(key)
+    redis = get_redis(app)
+    with redis.pipeline() as pipe:
+        pipe.delete(name)
+        pipe.zrem(conf.schedule_key, name)
+        pipe.execute()
+
+
+def names(app: Celery) -> set[str]:
+    """The entry names now scheduled."""
+    conf = ensure_conf(app)
+    prefix = conf.key_prefix
+    keys = get_redis(app).zrange(conf.schedule_key, 0, -1)
+    decoded = (k.decode() if isinstance(k, bytes) else str(k) for k in keys)
+    return {k.removeprefix(prefix) for k in decoded if k.startswith(prefix)}
+
+
+def reconcile(app: Celery, keys: Iterable[identity.ObjectKey], *, period: timedelta) -> None:
+    """Make the entries exactly one per key in ``keys``: add missing, delete orphans."""
+    wanted = {entry_name(key): key for key in keys}
+    present = names(app)
+    for name, key in wanted.items():
+        if name not in present:
+            upsert(app, key, period=period)
+    for name in present - set(wanted):
+        kind, _, rest = name.partition(":")
+        if kind in ("gittrack", "clustergittrack"):
+            namespace, _, plain = rest.rpartition("/")
+            delete(app, identity.gittrack_key(namespace=namespace, name=plain))

@@ -1,0 +1,72 @@
+"""`faros beat` sends each GitTrack's sync every period; entries follow the GitTracks."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import pytest
+from celery import Celery
+
+from faros.beat import entries
+from faros.core import identity
+from tests.harness import gitrepos, processes
+from tests.harness.git_servers import Transport
+from tests.harness.wait import eventually
+from tests.harness.workers import Worker
+
+CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: default}\n"
+PERIOD = datetime.timedelta(seconds=2)
+
+
+@pytest.fixture
+def beat_app(redis_url):
+    app = Celery("faros-test")
+    app.config_from_object("celeryconfig")
+    app.conf.update(broker_url=redis_url, redbeat_redis_url=redis_url,
+                    redbeat_key_prefix=f"faros:beat:{secrets.token_hex(3)}:")  # fmt: skip
+    return app
+
+
+def test_entries_follow_the_gittracks(beat_app):
+    a = identity.gittrack_key(namespace="team", name="a")
+    b = identity.gittrack_key(namespace="", name="b")
+
+    entries.reconcile(beat_app, [a, b], period=PERIOD)
+    assert entries.names(beat_app) == {"gittrack:team/a", "clustergittrack:b"}
+
+    entries.reconcile(beat_app, [b], period=PERIOD)
+    assert entries.names(beat_app) == {"clustergittrack:b"}
+
+    entries.delete(beat_app, b)
+    assert entries.names(beat_app) == set()
+
+
+def test_beat_syncs_every_period(tracks, beat_app, worker_settings, git_root, git_servers,
+                                 tmp_path: Path):  # fmt: skip
+    repo = gitrepos.make_repo(git_root, f"beat-{secrets.token_hex(3)}",
+                              [{"a.yaml": CONFIGMAP % "beat-a"}])  # fmt: skip
+    key = tracks.create(reference="master", repository=git_servers.url(repo, Transport.FILE))
+    entries.upsert(beat_app, key, period=PERIOD)
+    env = {**os.environ,
+           "FAROS_BEAT_KEY_PREFIX": beat_app.conf.redbeat_key_prefix}  # fmt: skip
+    command = [str(Path(sys.executable).with_name("faros")), "beat",
+               f"--broker-url={worker_settings.broker_url}"]  # fmt: skip
+    beat = processes.spawn(command, log=tmp_path / "beat.log", env=env)
+    try:
+        with Worker(worker_settings, tmp_path / "worker"):
+
+            def synced_at(commit: str) -> None:
+                assert beat.poll() is None, processes.tail(tmp_path / "beat.log", 30)
+                assert tracks.status(key).get("revision") == commit
+
+            eventually(lambda: synced_at(repo.head()), timeout=60)
+            repo.commit({"b.yaml": CONFIGMAP % "beat-b"})
+            eventually(lambda: synced_at(repo.head()), timeout=30)
+    finally:
+        processes.stop(beat, timeout=20)
+        entries.delete(beat_app, key)
+    assert tracks.status(key)["objectsApplied"] == 2
