@@ -59,7 +59,7 @@ def test_beat_syncs_every_period(tracks, beat_app, worker_settings, git_root, gi
     try:
         with Worker(worker_settings, tmp_path / "worker"):
 
-            def synced_at(commit: str) -> None:
+            def synced_at(commit: str | None) -> None:
                 assert beat.poll() is None, processes.tail(tmp_path / "beat.log", 30)
                 assert tracks.status(key).get("revision") == commit
 
