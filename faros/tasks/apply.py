@@ -47,6 +47,7 @@ def run(rt: runtime.Runtime, *, namespace: str, name: str) -> str:
     """Apply one GitTrackObject: "done", "busy" (child locked elsewhere) or "waiting" (kind)."""
     key = identity.gto_key(namespace=namespace, name=name)
     resource = discovery.own(key.kind)
+    rt.locks.clear_pending(identity.dedup_key(key))  # events from now on queue a new run
     try:
         gto: dict[str, Any] = rt.kube.request("GET", resource.path(namespace=namespace, name=name))
     except errors.NotFound:

@@ -36,6 +36,7 @@ def run(rt: runtime.Runtime, *, namespace: str, name: str) -> bool:
     with rt.locks.hold(identity.lock_key(key), ttl=rt.lock_ttl) as held:
         if held is None:
             return False
+        rt.locks.clear_pending(identity.dedup_key(key))  # events from now on queue a new run
         gittrack = _read(rt.kube, key)
         if gittrack is not None and _in_scope(rt, key):
             Sync(rt, gittrack, renew=held.renew).run(now=datetime.datetime.now(datetime.UTC))

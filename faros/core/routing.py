@@ -1,0 +1,63 @@
+"""Watch events -> work: which task to queue for which key, and when (controller predicates).
+
+A GitTrack or GitTrackObject is queued when its spec changed (generation), never for its own
+status writes; a child is routed to the GitTrackObject that controls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from faros.api import names
+from faros.core import identity, syncplan
+
+GTO_KINDS = (names.GITTRACKOBJECT, names.CLUSTERGITTRACKOBJECT)
+
+
+def key_of(obj: Mapping[str, Any]) -> identity.ObjectKey:
+    """The key of one of our own objects (GitTrack, GitTrackObject, and their cluster kinds)."""
+    meta = obj.get("metadata", {})
+    namespace, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
+    if obj.get("kind") in GTO_KINDS:
+        return identity.gto_key(namespace=namespace, name=name)
+    return identity.gittrack_key(namespace=namespace, name=name)
+
+
+def spec_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
+    """True for a new object or a new ``metadata.generation``; False for status-only writes."""
+    if old is None:
+        return True
+    return bool(old.get("metadata", {}).get("generation") != new["metadata"].get("generation"))
+
+
+def owning_gto(child: Mapping[str, Any]) -> identity.ObjectKey | None:
+    """The GitTrackObject (or ClusterGitTrackObject) controlling ``child``, if any."""
+    meta = child.get("metadata", {})
+    for ref in meta.get("ownerReferences") or []:
+        ours = str(ref.get("apiVersion", "")).partition("/")[0] == names.GROUP
+        if ref.get("controller") is True and ours and ref.get("kind") in GTO_KINDS:
+            namespace = (
+                str(meta.get("namespace", "")) if ref["kind"] == names.GITTRACKOBJECT else ""
+            )
+            return identity.gto_key(namespace=namespace, name=str(ref.get("name", "")))
+    return None
+
+
+def child_kinds(gtos: Iterable[Mapping[str, Any]]) -> set[tuple[str, str]]:
+    """The (apiVersion, kind) of every child the GitTrackObjects hold: the kinds to watch."""
+    kinds: set[tuple[str, str]] = set()
+    for gto in gtos:
+        child = syncplan.held_child(gto)
+        if child is not None:
+            kinds.add((child.api_version, child.kind))
+    return kinds
+
+
+def is_managed(obj: Mapping[str, Any], *, gittrack: bool, cluster_mode: names.ClusterGitTrackMode,
+               namespace: str = "") -> bool:  # fmt: skip
+    """Whether a GitTrack/ClusterGitTrack is handled under the modes (spec 2.1) and scope."""
+    if obj.get("kind") == names.GITTRACK:
+        in_scope = not namespace or obj.get("metadata", {}).get("namespace") == namespace
+        return gittrack and in_scope
+    return cluster_mode is not names.ClusterGitTrackMode.DISABLED

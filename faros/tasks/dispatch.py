@@ -1,0 +1,38 @@
+"""Queue ``faros.sync`` and ``faros.apply`` through Redis de-duplication keys.
+
+``SET NX EX`` on the object's key: only the first of a storm of events queues a task; the
+task deletes the key before it reads the world, so an event arriving while it runs queues
+exactly one more run (client-go workqueue semantics).
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from faros import locks
+from faros.core import identity
+
+PENDING_TTL = 60.0
+"""A queued task that never ran (lost message) stops blocking new ones after this long."""
+
+
+class Dispatcher:
+    """Sends tasks for keys, at most one pending per key."""
+
+    def __init__(self, app: Celery, pending: locks.RedisLocks) -> None:
+        self.app = app
+        self.pending = pending
+
+    def sync(self, key: identity.ObjectKey) -> bool:
+        """Queue a sync of a GitTrack unless one is pending; True when queued."""
+        return self._send("faros.sync", "sync", key)
+
+    def apply(self, key: identity.ObjectKey) -> bool:
+        """Queue an apply of a GitTrackObject unless one is pending; True when queued."""
+        return self._send("faros.apply", "apply", key)
+
+    def _send(self, task: str, queue: str, key: identity.ObjectKey) -> bool:
+        if not self.pending.mark_pending(identity.dedup_key(key), ttl=PENDING_TTL):
+            return False
+        self.app.send_task(task, args=[key.namespace, key.name], queue=queue)
+        return True
