@@ -12,14 +12,12 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 
-from faros import config
+from faros import config, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +40,7 @@ def run(settings: config.Settings) -> int:
     app.conf.update(broker_url=settings.broker_url)
     signals.heartbeat_sent.connect(_heartbeat, weak=False)
     signals.worker_process_shutdown.connect(_process_gone, weak=False)
-    server = _serve(settings.metrics_bind_address)
+    server = metrics.serve(settings.metrics_bind_address, exposition=_exposition, healthy=healthy)
     argv = [
         "worker",
         "--pool=prefork",
@@ -84,36 +82,7 @@ def healthy() -> bool:
     return _last_heartbeat > 0 and time.monotonic() - _last_heartbeat < HEARTBEAT_GRACE
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path.startswith("/metrics"):
-            registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)
-            self._send(200, generate_latest(registry), CONTENT_TYPE_LATEST)
-        elif self.path.startswith("/healthz"):
-            ok = healthy()
-            self._send(200 if ok else 503, b"ok\n" if ok else b"no heartbeat\n", "text/plain")
-        else:
-            self._send(404, b"not found\n", "text/plain")
-
-    def _send(self, code: int, body: bytes, content_type: str) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-def _serve(address: str) -> ThreadingHTTPServer | None:
-    """Serve /metrics and /healthz on ``[host]:port``; None when disabled (``0``)."""
-    if address == "0":
-        return None
-    host, _, port = address.rpartition(":")
-    server = ThreadingHTTPServer((host.strip("[]") or "0.0.0.0", int(port)), _Handler)  # noqa: S104
-    thread = threading.Thread(target=server.serve_forever, name="faros-metrics", daemon=True)
-    thread.start()
-    logger.info("serving metrics and health", extra={"address": address})
-    return server
+def _exposition() -> bytes:
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return generate_latest(registry)
