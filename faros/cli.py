@@ -1,7 +1,7 @@
 """The ``faros`` command: read the settings, set up logging, run the command.
 
 Exit codes: 0 done (also ``--help`` and ``version``), 2 bad command line or environment
-(one line on stderr), 3 the command is not implemented yet (watch, run).
+(one line on stderr), 3 the command is not implemented yet (run).
 """
 
 import logging
@@ -43,6 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from faros.beat import command as beat
 
         return beat.run(settings)
+    if command is config.Command.WATCH:
+        from faros.watchers import command as watch
+
+        return watch.run(settings)
     print(
         f"faros: the {command} command is not implemented yet; it lands with the issue "
         '"Distributed runtime". Nothing was started.',

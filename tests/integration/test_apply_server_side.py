@@ -10,7 +10,8 @@ from faros import config
 from faros.api import names
 from faros.kube import client
 from tests.harness import cluster as cluster_harness
-from tests.integration.test_apply import Objects, deployment, get_deployment
+from tests.harness.gtos import Objects
+from tests.integration.test_apply import deployment, get_deployment
 
 
 @pytest.fixture

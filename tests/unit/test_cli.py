@@ -92,7 +92,7 @@ def test_command_help_lists_every_flag_with_default_and_variable(command, capsys
         assert shown in out
 
 
-@pytest.mark.parametrize("command", ["watch", "run"])
+@pytest.mark.parametrize("command", ["run"])
 def test_process_command_says_it_is_not_implemented(command, capsys):
     assert cli.main([command]) == 3
     out, err = capsys.readouterr()
@@ -104,7 +104,7 @@ def test_process_command_says_it_is_not_implemented(command, capsys):
 
 
 def test_leader_election_flags_are_logged_as_ignored(capsys):
-    assert cli.main(["watch", "--leader-election", "--leader-election-id=faros"]) == 3
+    assert cli.main(["run", "--leader-election", "--leader-election-id=faros"]) == 3
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 3
     assert "level=warning" in lines[0]

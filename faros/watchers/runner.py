@@ -1,0 +1,158 @@
+"""``faros watch``: watch loops that turn API events into queued syncs and applies.
+
+- GitTracks and ClusterGitTracks (per the modes): keep one RedBeat entry each, queue an
+  immediate sync when the spec changed, and after every (re)list re-derive all entries.
+- GitTrackObjects and ClusterGitTrackObjects: queue an apply when the spec changed, and
+  keep one child watch per kind they hold (started and stopped as they come and go).
+- Children: any change or deletion of an object a GitTrackObject controls queues its apply.
+Every enqueue goes through the de-duplication keys of ``faros.tasks.dispatch``. Several
+watcher replicas are safe: they queue through the same keys, and tasks are idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery
+
+from faros import config
+from faros.api import names
+from faros.beat import entries
+from faros.core import identity, routing
+from faros.kube import client, discovery, watch
+from faros.tasks import dispatch
+
+logger = logging.getLogger(__name__)
+
+
+class Watchers:
+    """All watch threads of one process."""
+
+    def __init__(
+        self, *, settings: config.Settings, kube: client.Kube, app: Celery,
+        dispatcher: dispatch.Dispatcher, stop: threading.Event,
+    ) -> None:  # fmt: skip
+        self.settings = settings
+        self.kube = kube
+        self.app = app
+        self.dispatcher = dispatcher
+        self.stop = stop
+        self.discovery = discovery.Discovery(kube)
+        self.period: timedelta = settings.sync_period
+        self.threads: list[threading.Thread] = []
+        self._gittracks: dict[str, dict[identity.ObjectKey, dict[str, Any]]] = {}
+        self._gtos: dict[str, dict[identity.ObjectKey, dict[str, Any]]] = {}
+        self._children: dict[tuple[str, str], threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the GitTrack and GitTrackObject watches (children follow the GTOs)."""
+        settings = self.settings
+        kinds: list[str] = []
+        if settings.gittrack_mode is names.GitTrackMode.ENABLED:
+            kinds += [names.GITTRACK, names.GITTRACKOBJECT]
+        if settings.clustergittrack_mode is not names.ClusterGitTrackMode.DISABLED:
+            kinds += [names.CLUSTERGITTRACK, names.CLUSTERGITTRACKOBJECT]
+            if names.GITTRACKOBJECT not in kinds:
+                kinds.append(names.GITTRACKOBJECT)
+        for kind in kinds:
+            handler = self._on_gto if kind in routing.GTO_KINDS else self._on_gittrack
+            path = discovery.own(kind).path(namespace=settings.namespace)
+            self._spawn(kind, path, handler, self.stop)
+
+    def _spawn(self, name: str, path: str, handler: Any, stop: threading.Event) -> None:
+        def on_event(event: str, obj: dict[str, Any], _kind: str = name) -> None:
+            try:
+                handler(_kind, event, obj)
+            except Exception:  # one bad event must not end the watch
+                logger.exception("watch handler failed", extra={"watch": _kind})
+
+        watcher = watch.Watcher(self.kube, path, on_event=on_event, stop=stop, name=name)
+        thread = threading.Thread(target=watcher.run, name=f"watch-{name}", daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    # GitTracks -------------------------------------------------------------------------
+
+    def _on_gittrack(self, kind: str, event: str, obj: dict[str, Any]) -> None:
+        known = self._gittracks.setdefault(kind, {})
+        if event == "SYNCED":
+            self._reconcile_entries()
+            return
+        if not routing.is_managed(
+            obj, gittrack=self.settings.gittrack_mode is names.GitTrackMode.ENABLED,
+            cluster_mode=self.settings.clustergittrack_mode, namespace=self.settings.namespace,
+        ):  # fmt: skip
+            return
+        key = routing.key_of(obj)
+        if event == "DELETED":
+            known.pop(key, None)
+            entries.delete(self.app, key)
+            self.dispatcher.sync(key)  # lets the sync forget the GitTrack's metrics
+            return
+        old = known.get(key)
+        known[key] = obj
+        if routing.spec_changed(old, obj):
+            entries.upsert(self.app, key, period=self.period)
+            self.dispatcher.sync(key)
+
+    def shutdown(self) -> None:
+        """Stop every watch thread (the main ones and the child ones)."""
+        self.stop.set()
+        with self._lock:
+            for child_stop in self._children.values():
+                child_stop.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+    def reconcile_entries(self) -> None:
+        """Re-derive the schedule from the GitTracks known now (missed deletes included)."""
+        self._reconcile_entries()
+
+    def _reconcile_entries(self) -> None:
+        keys = [key for objects in self._gittracks.values() for key in objects]
+        entries.reconcile(self.app, keys, period=self.period)
+
+    # GitTrackObjects and children --------------------------------------------------------
+
+    def _on_gto(self, kind: str, event: str, obj: dict[str, Any]) -> None:
+        known = self._gtos.setdefault(kind, {})
+        if event == "SYNCED":
+            self._follow_children()
+            return
+        key = routing.key_of(obj)
+        if event == "DELETED":
+            known.pop(key, None)
+            return
+        old = known.get(key)
+        known[key] = obj
+        if routing.spec_changed(old, obj):
+            self.dispatcher.apply(key)
+        if old is None:
+            self._follow_children()
+
+    def _follow_children(self) -> None:
+        """Watch every child kind some GitTrackObject holds; stop watching the others."""
+        gtos = [obj for objects in self._gtos.values() for obj in objects.values()]
+        wanted = routing.child_kinds(gtos)
+        with self._lock:
+            for kind_key in wanted - set(self._children):
+                resource = self.discovery.resource(*kind_key)
+                if resource is None:
+                    continue  # not served yet: the next GitTrackObject event tries again
+                stop = threading.Event()
+                self._children[kind_key] = stop
+                path = resource.path(namespace=self.settings.namespace)
+                self._spawn(f"{kind_key[1]}.{kind_key[0]}", path, self._on_child, stop)
+            for kind_key in set(self._children) - wanted:
+                self._children.pop(kind_key).set()
+
+    def _on_child(self, kind: str, event: str, obj: dict[str, Any]) -> None:
+        if event == "SYNCED" or self.stop.is_set():
+            return
+        owner = routing.owning_gto(obj)
+        if owner is not None:
+            self.dispatcher.apply(owner)

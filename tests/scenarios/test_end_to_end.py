@@ -1,0 +1,120 @@
+"""End to end with separate processes: 2 workers, 1 beat, 1 watcher, real servers."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from faros.api import names
+from tests.harness import cluster as cluster_harness
+from tests.harness import gitrepos, processes
+from tests.harness.git_servers import Transport
+from tests.harness.wait import eventually
+
+FAROS = str(Path(sys.executable).with_name("faros"))
+
+
+def configmap(name: str, namespace: str) -> str:
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: {namespace}}}\n"
+
+
+def deployment(namespace: str) -> str:
+    return json.dumps({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": namespace},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "web", "image": "nginx"}]}}},
+    })  # fmt: skip
+
+
+@contextlib.contextmanager
+def faros_processes(worker_settings, tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+    common = [f"--kubeconfig={worker_settings.kubeconfig}",
+              f"--broker-url={worker_settings.broker_url}", "--allow-file-urls",
+              "--metrics-bind-address=0", "--sync-period=3s"]  # fmt: skip
+    env = {**os.environ, "FAROS_BEAT_KEY_PREFIX": f"faros:beat:{secrets.token_hex(3)}:"}
+    started: list[subprocess.Popen[bytes]] = []
+    commands = {
+        "watch": ["watch"],
+        "beat": ["beat"],
+        "worker-1": ["worker", "--concurrency=1"],
+        "worker-2": ["worker", "--concurrency=1"],
+    }
+    try:
+        for name, args in commands.items():
+            log = tmp_path / f"{name}.log"
+            proc_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"metrics-{name}")}
+            started.append(processes.spawn([FAROS, *args, *common], log=log, env=proc_env))
+        yield started
+    finally:
+        for process in started:
+            processes.stop(process, timeout=30)
+
+
+def test_gittrack_lifecycle_with_separate_processes(
+    kube, cluster, worker_settings, git_root, git_servers, namespace, tmp_path
+):
+    repo = gitrepos.make_repo(git_root, f"e2e-{secrets.token_hex(3)}", [{
+        "a.yaml": configmap("a", namespace), "b.yaml": configmap("b", namespace),
+        "web.json": deployment(namespace),
+    }])  # fmt: skip
+    cms = f"/api/v1/namespaces/{namespace}/configmaps"
+    web = f"/apis/apps/v1/namespaces/{namespace}/deployments/web"
+    gittracks = f"/apis/{names.API_VERSION}/namespaces/{namespace}/gittracks"
+
+    with faros_processes(worker_settings, tmp_path) as running:
+
+        def alive() -> None:
+            for process in running:
+                assert process.poll() is None, sorted(p.name for p in tmp_path.glob("*.log"))
+
+        kube.request("POST", gittracks, body={
+            "apiVersion": names.API_VERSION, "kind": "GitTrack", "metadata": {"name": "app"},
+            "spec": {"repository": git_servers.url(repo, Transport.FILE), "reference": "master"},
+        })  # fmt: skip
+
+        def applied(count: int) -> None:
+            alive()
+            status = kube.request("GET", f"{gittracks}/app").get("status", {})
+            assert status.get("objectsApplied") == count, status
+            assert cluster_harness.exists(kube, web)
+
+        eventually(lambda: applied(3), timeout=90)
+        eventually(lambda: _exists(kube, f"{cms}/a", f"{cms}/b"), timeout=60)
+
+        repo.commit({"c.yaml": configmap("c", namespace)})  # picked up by the next beat sync
+        eventually(lambda: _exists(kube, f"{cms}/c"), timeout=60)
+
+        cluster.kubectl("-n", namespace, "set", "image", "deployment/web", "web=httpd")
+        eventually(lambda: _assert_image(kube, web, "nginx"), timeout=60)
+
+        kube.request("DELETE", f"{cms}/a")
+        eventually(lambda: _exists(kube, f"{cms}/a"), timeout=60)
+
+        repo.commit({"b.yaml": None})
+        eventually(lambda: _gone(kube, f"{cms}/b"), timeout=60)
+
+        kube.request("DELETE", f"{gittracks}/app")
+        eventually(lambda: _gone(kube, web, f"{cms}/c"), timeout=90)
+
+
+def _exists(kube, *paths: str) -> None:
+    for path in paths:
+        assert cluster_harness.exists(kube, path), path
+
+
+def _gone(kube, *paths: str) -> None:
+    for path in paths:
+        assert not cluster_harness.exists(kube, path), path
+
+
+def _assert_image(kube, path: str, expected: str) -> None:
+    containers = kube.request("GET", path)["spec"]["template"]["spec"]["containers"]
+    assert containers[0]["image"] == expected
