@@ -7,21 +7,16 @@ worker started by Celery, by ``faros worker`` or by a test reads one configurati
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import threading
 from pathlib import Path
-from typing import Any
 
 import redis
 
 from faros import config, locks
-from faros.api import names
 from faros.config import Command
 from faros.git import fetch
-from faros.kube import client, discovery, errors, openapi
-
-logger = logging.getLogger(__name__)
+from faros.kube import client, discovery, openapi
 
 _DEFAULT_KNOWN_HOSTS = (Path.home() / ".ssh" / "known_hosts", Path("/etc/ssh/ssh_known_hosts"))
 
@@ -59,23 +54,6 @@ class Runtime:
             locks=locks.RedisLocks(redis.Redis.from_url(settings.broker_url)),
             lock_ttl=lock_ttl,
         )
-
-    def list_faros(self, kind: str) -> list[dict[str, Any]]:
-        """Every object of one of our kinds in scope; [] (logged) when the list fails."""
-        namespace = self.settings.namespace
-        if namespace and not names.NAMESPACED[kind]:
-            return []
-        path = f"/apis/{names.API_VERSION}"
-        if namespace:
-            path += f"/namespaces/{namespace}"
-        try:
-            items: list[dict[str, Any]] = self.kube.request("GET", f"{path}/{names.PLURALS[kind]}")[
-                "items"
-            ]
-        except errors.ApiError as error:
-            logger.warning("cannot list", extra={"kind": kind, "error": str(error)})
-            return []
-        return items
 
     def events_namespace(self) -> str:
         """Where Events about cluster-scoped objects go."""

@@ -9,14 +9,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Any
 
 import redis
 from prometheus_client import CollectorRegistry, generate_latest
 
 from faros import config, locks, metrics
-from faros.api import names
-from faros.kube import client, discovery
+from faros.kube import client, reads
 from faros.tasks import dispatch
 from faros.watchers import runner
 
@@ -41,7 +39,7 @@ def run(settings: config.Settings) -> int:
         dispatcher=dispatch.Dispatcher(app, pending), stop=stop,
     )  # fmt: skip
     registry = CollectorRegistry()
-    registry.register(metrics.StatusCollector(_lister(kube, settings.namespace)))
+    registry.register(metrics.StatusCollector(reads.lister(kube, namespace=settings.namespace)))
     server = metrics.serve(
         settings.metrics_bind_address,
         exposition=lambda: generate_latest(registry),
@@ -56,19 +54,3 @@ def run(settings: config.Settings) -> int:
         server.shutdown()
     kube.close()
     return 0
-
-
-def _lister(kube: client.Kube, namespace: str) -> metrics.Lister:
-    def listing(kind: str) -> list[dict[str, Any]]:
-        if namespace and not names.NAMESPACED[kind]:
-            return []
-        try:
-            found: list[dict[str, Any]] = kube.request(
-                "GET", discovery.own(kind).path(namespace=namespace)
-            )["items"]
-        except Exception:  # a scrape must not fail because one list did
-            logger.warning("cannot list for metrics", extra={"kind": kind})
-            return []
-        return found
-
-    return listing

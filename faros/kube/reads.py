@@ -1,0 +1,33 @@
+"""Read Faros's own objects in bulk (for metrics and reconcile-all passes)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from faros.api import names
+from faros.kube import client, discovery, errors
+
+logger = logging.getLogger(__name__)
+
+
+def lister(kube: client.Kube, *, namespace: str = "") -> Callable[[str], list[dict[str, Any]]]:
+    """A function listing every object of one of our kinds in scope; [] (logged) on errors.
+
+    With ``namespace``, cluster-scoped kinds are out of scope and give [].
+    """
+
+    def listing(kind: str) -> list[dict[str, Any]]:
+        if namespace and not names.NAMESPACED[kind]:
+            return []
+        try:
+            found: list[dict[str, Any]] = kube.request(
+                "GET", discovery.own(kind).path(namespace=namespace)
+            )["items"]
+        except errors.ApiError as error:
+            logger.warning("cannot list", extra={"kind": kind, "error": str(error)})
+            return []
+        return found
+
+    return listing
