@@ -23,6 +23,7 @@ task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
 task_ignore_result = True
 result_backend = None
+result_expires = None  # no results: no celery.backend_cleanup beat entry
 
 task_default_queue = "sync"
 task_routes = {

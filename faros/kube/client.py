@@ -80,9 +80,14 @@ class Kube:
         )
         try:
             data = response.read()
+        except urllib3.exceptions.HTTPError as error:
+            raise errors.Unavailable(status=0, reason="", message=str(error)) from error
         finally:
             response.release_conn()
-        return json.loads(data) if data else None
+        try:
+            return json.loads(data) if data else None
+        except ValueError as error:
+            raise errors.Unavailable(status=0, reason="", message="invalid JSON answer") from error
 
     def open(
         self,

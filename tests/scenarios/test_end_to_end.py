@@ -11,7 +11,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from celery import Celery
+
 from faros.api import names
+from faros.beat import entries
 from tests.harness import cluster as cluster_harness
 from tests.harness import gitrepos, processes
 from tests.harness.git_servers import Transport
@@ -35,11 +38,13 @@ def deployment(namespace: str) -> str:
 
 
 @contextlib.contextmanager
-def faros_processes(worker_settings, tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+def faros_processes(
+    worker_settings, tmp_path: Path, prefix: str
+) -> Iterator[list[subprocess.Popen[bytes]]]:
     common = [f"--kubeconfig={worker_settings.kubeconfig}",
               f"--broker-url={worker_settings.broker_url}", "--allow-file-urls",
               "--metrics-bind-address=0", "--sync-period=3s"]  # fmt: skip
-    env = {**os.environ, "FAROS_BEAT_KEY_PREFIX": f"faros:beat:{secrets.token_hex(3)}:"}
+    env = {**os.environ, "FAROS_BEAT_KEY_PREFIX": prefix}
     started: list[subprocess.Popen[bytes]] = []
     commands = {
         "watch": ["watch"],
@@ -69,7 +74,12 @@ def test_gittrack_lifecycle_with_separate_processes(
     web = f"/apis/apps/v1/namespaces/{namespace}/deployments/web"
     gittracks = f"/apis/{names.API_VERSION}/namespaces/{namespace}/gittracks"
 
-    with faros_processes(worker_settings, tmp_path) as running:
+    prefix = f"faros:beat:{secrets.token_hex(3)}:"
+    schedule = Celery("faros-test")
+    schedule.config_from_object("celeryconfig")
+    broker = worker_settings.broker_url
+    schedule.conf.update(broker_url=broker, redbeat_redis_url=broker, redbeat_key_prefix=prefix)
+    with faros_processes(worker_settings, tmp_path, prefix) as running:
 
         def alive() -> None:
             for process in running:
@@ -87,6 +97,7 @@ def test_gittrack_lifecycle_with_separate_processes(
             assert cluster_harness.exists(kube, web)
 
         eventually(lambda: applied(3), timeout=90)
+        assert entries.names(schedule) == {f"gittrack:{namespace}/app"}
         eventually(lambda: _exists(kube, f"{cms}/a", f"{cms}/b"), timeout=60)
 
         repo.commit({"c.yaml": configmap("c", namespace)})  # picked up by the next beat sync
@@ -103,6 +114,7 @@ def test_gittrack_lifecycle_with_separate_processes(
 
         kube.request("DELETE", f"{gittracks}/app")
         eventually(lambda: _gone(kube, web, f"{cms}/c"), timeout=90)
+        assert entries.names(schedule) == set()
 
 
 def _exists(kube, *paths: str) -> None:
