@@ -1,7 +1,7 @@
 """The ``faros`` command: read the settings, set up logging, run the command.
 
-Exit codes: 0 done (also ``--help`` and ``version``), 2 bad command line or environment
-(one line on stderr), 3 the command is not implemented yet (run).
+Exit codes: 0 done (also ``--help`` and ``version``), 1 cannot start (e.g. no usable
+kubeconfig; one line on stderr), 2 bad command line or environment (one line on stderr).
 """
 
 import logging
@@ -11,12 +11,13 @@ from collections.abc import Sequence
 
 import faros
 from faros import config, logs
+from faros.kube import client
 
 logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_USAGE = 2
-EXIT_NOT_IMPLEMENTED = 3
+EXIT_FAILURE = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,6 +36,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(level=settings.log_level, as_json=settings.log_format is config.LogFormat.JSON)
     for warning in settings.warnings:
         logger.warning(warning)  # a fixed sentence per flag, so still a constant message
+    try:
+        return _run(command, settings)
+    except client.ConnectError as error:
+        print(f"faros: error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _run(command: config.Command, settings: config.Settings) -> int:
     if command is config.Command.WORKER:
         from faros.tasks import worker
 
@@ -47,9 +56,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from faros.watchers import command as watch
 
         return watch.run(settings)
-    print(
-        f"faros: the {command} command is not implemented yet; it lands with the issue "
-        '"Distributed runtime". Nothing was started.',
-        file=sys.stderr,
-    )
-    return EXIT_NOT_IMPLEMENTED
+    from faros.watchers import embedded
+
+    return embedded.run(settings)

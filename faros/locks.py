@@ -11,12 +11,41 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import time
 from collections.abc import Iterator
+from typing import Protocol
 
 import redis
 from redis.exceptions import LockError, LockNotOwnedError
 
 logger = logging.getLogger(__name__)
+
+
+class Lease(Protocol):
+    """A held lock: renew it between steps; renewing raises ``LockLostError`` once lost."""
+
+    def renew(self) -> None: ...
+
+
+class Locks(Protocol):
+    """Redis locks for the distributed processes, in-process ones for ``faros run``."""
+
+    def hold(self, key: str, *, ttl: float) -> contextlib.AbstractContextManager[Lease | None]:
+        """Try to take ``key`` without waiting: the held lock, or None when busy."""
+        ...
+
+    def mark_pending(self, key: str, *, ttl: float) -> bool:
+        """Set the de-duplication key; True when it was not set."""
+        ...
+
+    def clear_pending(self, key: str) -> bool:
+        """Delete the de-duplication key; True when it was set."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
 
 
 class LockLostError(RuntimeError):
@@ -71,3 +100,61 @@ class RedisLocks:
     def clear_pending(self, key: str) -> bool:
         """Delete the de-duplication key; True when it was set."""
         return bool(self.client.delete(key))
+
+    def close(self) -> None:
+        """Close the Redis connection pool."""
+        self.client.close()
+
+
+class LocalHeld:
+    """A lock held in this process (``faros run``): it cannot be lost to another process."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def renew(self) -> None:
+        """Nothing to renew: only this process takes these locks."""
+
+
+class LocalLocks:
+    """In-process locks and de-duplication keys for ``faros run`` (no Redis)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held: set[str] = set()
+        self._pending: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def hold(self, key: str, *, ttl: float) -> Iterator[LocalHeld | None]:
+        """Try to take ``key`` without waiting: yield the held lock, or None when busy."""
+        with self._guard:
+            if key in self._held:
+                busy = True
+            else:
+                busy = False
+                self._held.add(key)
+        if busy:
+            yield None
+            return
+        try:
+            yield LocalHeld(key)
+        finally:
+            with self._guard:
+                self._held.discard(key)
+
+    def mark_pending(self, key: str, *, ttl: float) -> bool:
+        """Set the de-duplication key; True when it was not set (the caller should enqueue)."""
+        now = time.monotonic()
+        with self._guard:
+            if self._pending.get(key, 0.0) > now:
+                return False
+            self._pending[key] = now + ttl
+            return True
+
+    def clear_pending(self, key: str) -> bool:
+        """Delete the de-duplication key; True when it was set."""
+        with self._guard:
+            return self._pending.pop(key, 0.0) > time.monotonic()
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -74,3 +74,22 @@ def reconcile(app: Celery, keys: Iterable[identity.ObjectKey], *, period: timede
         if kind in ("gittrack", "clustergittrack"):
             namespace, _, plain = rest.rpartition("/")
             delete(app, identity.gittrack_key(namespace=namespace, name=plain))
+
+
+class RedBeatSchedule:
+    """The schedule ``faros watch`` keeps: RedBeat entries read by ``faros beat``."""
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+
+    def upsert(self, key: identity.ObjectKey, *, period: timedelta) -> None:
+        """Create or update the entry of ``key``."""
+        upsert(self.app, key, period=period)
+
+    def delete(self, key: identity.ObjectKey) -> None:
+        """Remove the entry of ``key``."""
+        delete(self.app, key)
+
+    def reconcile(self, keys: Iterable[identity.ObjectKey], *, period: timedelta) -> None:
+        """Exactly one entry per key."""
+        reconcile(self.app, keys, period=period)

@@ -28,6 +28,10 @@ APPLY_PATCH = "application/apply-patch+yaml"
 DEFAULT_TIMEOUT = 30.0
 
 
+class ConnectError(Exception):
+    """No usable kubeconfig or in-cluster configuration; ``str()`` says which and why."""
+
+
 class Kube:
     """One API server connection; thread-safe (urllib3 pool)."""
 
@@ -38,15 +42,21 @@ class Kube:
     def connect(cls, kubeconfig: str | Path | None = None) -> Kube:
         """From ``kubeconfig`` if given, else the in-cluster config, else ``~/.kube/config``."""
         configuration = k8s_client.Configuration()
-        if kubeconfig:
-            k8s_config.load_kube_config(
-                config_file=str(kubeconfig), client_configuration=configuration
-            )
-        else:
-            try:
-                k8s_config.load_incluster_config(client_configuration=configuration)
-            except ConfigException:
-                k8s_config.load_kube_config(client_configuration=configuration)
+        try:
+            if kubeconfig:
+                k8s_config.load_kube_config(
+                    config_file=str(kubeconfig), client_configuration=configuration
+                )
+            else:
+                try:
+                    k8s_config.load_incluster_config(client_configuration=configuration)
+                except ConfigException:
+                    k8s_config.load_kube_config(client_configuration=configuration)
+        except (ConfigException, OSError) as error:
+            where = str(kubeconfig) if kubeconfig else "in-cluster or ~/.kube/config"
+            raise ConnectError(
+                f"cannot load the Kubernetes configuration ({where}): {error}"
+            ) from None
         return cls(k8s_client.ApiClient(configuration))
 
     @property

@@ -19,7 +19,7 @@ PENDING_TTL = 60.0
 class Dispatcher:
     """Sends tasks for keys, at most one pending per key."""
 
-    def __init__(self, app: Celery, pending: locks.RedisLocks) -> None:
+    def __init__(self, app: Celery, pending: locks.Locks) -> None:
         self.app = app
         self.pending = pending
 

@@ -30,12 +30,19 @@ class Runtime:
     discovery: discovery.Discovery
     openapi: openapi.OpenAPI
     store: fetch.Store
-    locks: locks.RedisLocks
+    locks: locks.Locks
     lock_ttl: float
 
     @classmethod
-    def build(cls, settings: config.Settings, *, lock_ttl: float = 330.0) -> Runtime:
-        """Connect to the API server and Redis named by ``settings``."""
+    def build(
+        cls,
+        settings: config.Settings,
+        *,
+        lock_ttl: float = 330.0,
+        local_locks: bool = False,
+    ) -> Runtime:
+        """Connect to the API server and Redis named by ``settings`` (no Redis with
+        ``local_locks``: ``faros run``)."""
         kube = client.Kube.connect(settings.kubeconfig or None)
         known_hosts = settings.known_hosts or tuple(p for p in _DEFAULT_KNOWN_HOSTS if p.exists())
         store = fetch.Store(
@@ -51,9 +58,18 @@ class Runtime:
             discovery=discovery.Discovery(kube),
             openapi=openapi.OpenAPI(kube),
             store=store,
-            locks=locks.RedisLocks(redis.Redis.from_url(settings.broker_url)),
+            locks=(
+                locks.LocalLocks()
+                if local_locks
+                else locks.RedisLocks(redis.Redis.from_url(settings.broker_url))
+            ),
             lock_ttl=lock_ttl,
         )
+
+    def close(self) -> None:
+        """Release the API and Redis connections."""
+        self.kube.close()
+        self.locks.close()
 
     def events_namespace(self) -> str:
         """Where Events about cluster-scoped objects go."""

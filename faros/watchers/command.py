@@ -14,6 +14,7 @@ import redis
 from prometheus_client import CollectorRegistry, generate_latest
 
 from faros import config, locks, metrics
+from faros.beat import entries
 from faros.kube import client, reads
 from faros.tasks import dispatch
 from faros.watchers import runner
@@ -35,7 +36,7 @@ def run(settings: config.Settings) -> int:
     kube = client.Kube.connect(settings.kubeconfig or None)
     pending = locks.RedisLocks(redis.Redis.from_url(settings.broker_url))
     watchers = runner.Watchers(
-        settings=settings, kube=kube, app=app,
+        settings=settings, kube=kube, schedule=entries.RedBeatSchedule(app),
         dispatcher=dispatch.Dispatcher(app, pending), stop=stop,
     )  # fmt: skip
     registry = CollectorRegistry()

@@ -13,31 +13,46 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
-
-from celery import Celery
+from typing import Any, Protocol
 
 from faros import config
 from faros.api import names
-from faros.beat import entries
 from faros.core import identity, routing
 from faros.kube import client, discovery, watch
-from faros.tasks import dispatch
 
 logger = logging.getLogger(__name__)
+
+
+class Schedule(Protocol):
+    """Where periodic syncs live: RedBeat entries, or in-process timers for ``faros run``."""
+
+    def upsert(self, key: identity.ObjectKey, *, period: timedelta) -> None: ...
+
+    def delete(self, key: identity.ObjectKey) -> None: ...
+
+    def reconcile(self, keys: Iterable[identity.ObjectKey], *, period: timedelta) -> None: ...
+
+
+class Dispatcher(Protocol):
+    """Queues tasks for keys (through Redis, or in-process for ``faros run``)."""
+
+    def sync(self, key: identity.ObjectKey) -> bool: ...
+
+    def apply(self, key: identity.ObjectKey) -> bool: ...
 
 
 class Watchers:
     """All watch threads of one process."""
 
     def __init__(
-        self, *, settings: config.Settings, kube: client.Kube, app: Celery,
-        dispatcher: dispatch.Dispatcher, stop: threading.Event,
+        self, *, settings: config.Settings, kube: client.Kube, schedule: Schedule,
+        dispatcher: Dispatcher, stop: threading.Event,
     ) -> None:  # fmt: skip
         self.settings = settings
         self.kube = kube
-        self.app = app
+        self.schedule = schedule
         self.dispatcher = dispatcher
         self.stop = stop
         self.discovery = discovery.Discovery(kube)
@@ -90,13 +105,13 @@ class Watchers:
         key = routing.key_of(obj)
         if event == "DELETED":
             known.pop(key, None)
-            entries.delete(self.app, key)
+            self.schedule.delete(key)
             self.dispatcher.sync(key)  # lets the sync forget the GitTrack's metrics
             return
         old = known.get(key)
         known[key] = obj
         if routing.spec_changed(old, obj):
-            entries.upsert(self.app, key, period=self.period)
+            self.schedule.upsert(key, period=self.period)
             self.dispatcher.sync(key)
 
     def shutdown(self) -> None:
@@ -114,7 +129,7 @@ class Watchers:
 
     def _reconcile_entries(self) -> None:
         keys = [key for objects in self._gittracks.values() for key in objects]
-        entries.reconcile(self.app, keys, period=self.period)
+        self.schedule.reconcile(keys, period=self.period)
 
     # GitTrackObjects and children --------------------------------------------------------
 

@@ -119,8 +119,7 @@ def rt(worker_settings: config.Settings) -> Iterator[runtime.Runtime]:
     """The adapters a worker process would build, for running tasks in the test process."""
     built = runtime.Runtime.build(worker_settings, lock_ttl=60)
     yield built
-    built.kube.close()
-    built.locks.client.close()
+    built.close()
 
 
 @pytest.fixture

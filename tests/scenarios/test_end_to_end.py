@@ -66,6 +66,30 @@ def faros_processes(
 def test_gittrack_lifecycle_with_separate_processes(
     kube, cluster, worker_settings, git_root, git_servers, namespace, tmp_path
 ):
+    prefix = f"faros:beat:{secrets.token_hex(3)}:"
+    schedule = Celery("faros-test")
+    schedule.config_from_object("celeryconfig")
+    broker = worker_settings.broker_url
+    schedule.conf.update(broker_url=broker, redbeat_redis_url=broker, redbeat_key_prefix=prefix)
+    with faros_processes(worker_settings, tmp_path, prefix) as running:
+        lifecycle(kube, cluster, git_root, git_servers, namespace, running, schedule)
+
+
+def test_gittrack_lifecycle_under_faros_run_without_redis(
+    kube, cluster, worker_settings, git_root, git_servers, namespace, tmp_path
+):
+    command = [FAROS, "run", f"--kubeconfig={worker_settings.kubeconfig}", "--allow-file-urls",
+               "--metrics-bind-address=0", "--sync-period=3s",
+               "--broker-url=redis://127.0.0.1:1/0"]  # fmt: skip  # nothing listens there
+    process = processes.spawn(command, log=tmp_path / "run.log")
+    try:
+        lifecycle(kube, cluster, git_root, git_servers, namespace, [process], None)
+    finally:
+        processes.stop(process, timeout=30)
+
+
+def lifecycle(kube, cluster, git_root, git_servers, namespace, running, schedule) -> None:
+    """Create, update, drift, delete: the cluster follows Git through the given processes."""
     repo = gitrepos.make_repo(git_root, f"e2e-{secrets.token_hex(3)}", [{
         "a.yaml": configmap("a", namespace), "b.yaml": configmap("b", namespace),
         "web.json": deployment(namespace),
@@ -74,46 +98,41 @@ def test_gittrack_lifecycle_with_separate_processes(
     web = f"/apis/apps/v1/namespaces/{namespace}/deployments/web"
     gittracks = f"/apis/{names.API_VERSION}/namespaces/{namespace}/gittracks"
 
-    prefix = f"faros:beat:{secrets.token_hex(3)}:"
-    schedule = Celery("faros-test")
-    schedule.config_from_object("celeryconfig")
-    broker = worker_settings.broker_url
-    schedule.conf.update(broker_url=broker, redbeat_redis_url=broker, redbeat_key_prefix=prefix)
-    with faros_processes(worker_settings, tmp_path, prefix) as running:
+    def alive() -> None:
+        for process in running:
+            assert process.poll() is None, process.args
 
-        def alive() -> None:
-            for process in running:
-                assert process.poll() is None, sorted(p.name for p in tmp_path.glob("*.log"))
+    kube.request("POST", gittracks, body={
+        "apiVersion": names.API_VERSION, "kind": "GitTrack", "metadata": {"name": "app"},
+        "spec": {"repository": git_servers.url(repo, Transport.FILE), "reference": "master"},
+    })  # fmt: skip
 
-        kube.request("POST", gittracks, body={
-            "apiVersion": names.API_VERSION, "kind": "GitTrack", "metadata": {"name": "app"},
-            "spec": {"repository": git_servers.url(repo, Transport.FILE), "reference": "master"},
-        })  # fmt: skip
+    def applied(count: int) -> None:
+        alive()
+        status = kube.request("GET", f"{gittracks}/app").get("status", {})
+        assert status.get("objectsApplied") == count, status
+        assert cluster_harness.exists(kube, web)
 
-        def applied(count: int) -> None:
-            alive()
-            status = kube.request("GET", f"{gittracks}/app").get("status", {})
-            assert status.get("objectsApplied") == count, status
-            assert cluster_harness.exists(kube, web)
-
-        eventually(lambda: applied(3), timeout=90)
+    eventually(lambda: applied(3), timeout=90)
+    if schedule is not None:
         assert entries.names(schedule) == {f"gittrack:{namespace}/app"}
-        eventually(lambda: _exists(kube, f"{cms}/a", f"{cms}/b"), timeout=60)
+    eventually(lambda: _exists(kube, f"{cms}/a", f"{cms}/b"), timeout=60)
 
-        repo.commit({"c.yaml": configmap("c", namespace)})  # picked up by the next beat sync
-        eventually(lambda: _exists(kube, f"{cms}/c"), timeout=60)
+    repo.commit({"c.yaml": configmap("c", namespace)})  # picked up by the next beat sync
+    eventually(lambda: _exists(kube, f"{cms}/c"), timeout=60)
 
-        cluster.kubectl("-n", namespace, "set", "image", "deployment/web", "web=httpd")
-        eventually(lambda: _assert_image(kube, web, "nginx"), timeout=60)
+    cluster.kubectl("-n", namespace, "set", "image", "deployment/web", "web=httpd")
+    eventually(lambda: _assert_image(kube, web, "nginx"), timeout=60)
 
-        kube.request("DELETE", f"{cms}/a")
-        eventually(lambda: _exists(kube, f"{cms}/a"), timeout=60)
+    kube.request("DELETE", f"{cms}/a")
+    eventually(lambda: _exists(kube, f"{cms}/a"), timeout=60)
 
-        repo.commit({"b.yaml": None})
-        eventually(lambda: _gone(kube, f"{cms}/b"), timeout=60)
+    repo.commit({"b.yaml": None})
+    eventually(lambda: _gone(kube, f"{cms}/b"), timeout=60)
 
-        kube.request("DELETE", f"{gittracks}/app")
-        eventually(lambda: _gone(kube, web, f"{cms}/c"), timeout=90)
+    kube.request("DELETE", f"{gittracks}/app")
+    eventually(lambda: _gone(kube, web, f"{cms}/c"), timeout=90)
+    if schedule is not None:
         assert entries.names(schedule) == set()
 
 

@@ -92,19 +92,18 @@ def test_command_help_lists_every_flag_with_default_and_variable(command, capsys
         assert shown in out
 
 
-@pytest.mark.parametrize("command", ["run"])
-def test_process_command_says_it_is_not_implemented(command, capsys):
-    assert cli.main([command]) == 3
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert err == (
-        f"faros: the {command} command is not implemented yet; it lands with the issue "
-        '"Distributed runtime". Nothing was started.\n'
-    )
+def test_run_without_a_usable_kubeconfig_fails_with_one_line(capsys, tmp_path):
+    missing = tmp_path / "nope"
+
+    assert cli.main(["run", f"--kubeconfig={missing}"]) == 1
+
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith(f"faros: error: cannot load the Kubernetes configuration ({missing})")
 
 
 def test_leader_election_flags_are_logged_as_ignored(capsys):
-    assert cli.main(["run", "--leader-election", "--leader-election-id=faros"]) == 3
+    argv = ["run", "--leader-election", "--leader-election-id=faros", "--kubeconfig=/nonexistent"]
+    assert cli.main(argv) == 1
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 3
     assert "level=warning" in lines[0]
@@ -116,7 +115,8 @@ def test_leader_election_flags_are_logged_as_ignored(capsys):
 
 
 def test_json_log_format(capsys):
-    assert cli.main(["run", "--log-format=json", "--leader-election=true"]) == 3
+    assert cli.main(["run", "--log-format=json", "--leader-election=true",
+                     "--kubeconfig=/nonexistent"]) == 1  # fmt: skip
     record = json.loads(capsys.readouterr().err.splitlines()[0])
     assert record["level"] == "warning"
     assert record["logger"] == "faros.cli"

@@ -1,0 +1,69 @@
+"""The in-process broker of ``faros run``: a thread pool runs the tasks, no Redis.
+
+Same semantics as the Celery path: de-duplication keys before queueing, the task clears
+its key when it starts, and a task that found its lock busy, waits for a kind, or failed is
+tried again with capped exponential backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from faros.core import identity
+from faros.tasks import apply, dispatch, runtime, sync
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF = 60.0
+
+
+class LocalDispatcher:
+    """Runs ``faros.sync`` and ``faros.apply`` on a pool of threads in this process."""
+
+    def __init__(self, rt: runtime.Runtime, *, workers: int, stop: threading.Event) -> None:
+        self.rt = rt
+        self.stop = stop
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="faros-task")
+
+    def sync(self, key: identity.ObjectKey) -> bool:
+        """Queue a sync of a GitTrack unless one is pending; True when queued."""
+        return self._send("sync", key)
+
+    def apply(self, key: identity.ObjectKey) -> bool:
+        """Queue an apply of a GitTrackObject unless one is pending; True when queued."""
+        return self._send("apply", key)
+
+    def shutdown(self) -> None:
+        """Let running tasks finish; drop queued ones."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _send(self, task: str, key: identity.ObjectKey) -> bool:
+        if not self.rt.locks.mark_pending(identity.dedup_key(key), ttl=dispatch.PENDING_TTL):
+            return False
+        self._submit(task, key, attempt=0)
+        return True
+
+    def _submit(self, task: str, key: identity.ObjectKey, *, attempt: int) -> None:
+        if not self.stop.is_set():
+            self.pool.submit(self._run, task, key, attempt)
+
+    def _run(self, task: str, key: identity.ObjectKey, attempt: int) -> None:
+        try:
+            if task == "sync":
+                done = sync.run(self.rt, namespace=key.namespace, name=key.name)
+                outcome = "done" if done else "busy"
+            else:
+                outcome = apply.run(self.rt, namespace=key.namespace, name=key.name)
+        except Exception:  # a transient failure: retried below, like a Celery retry
+            logger.exception("task failed", extra={"task": task, "object": key.namespaced_name})
+            outcome = "failed"
+        if outcome == "done" or self.stop.is_set():
+            return
+        delay = min(MAX_BACKOFF, 2.0**attempt)
+        timer = threading.Timer(
+            delay, self._submit, args=(task, key), kwargs={"attempt": attempt + 1}
+        )
+        timer.daemon = True
+        timer.start()

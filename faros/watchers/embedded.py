@@ -1,0 +1,56 @@
+"""``faros run``: watchers, schedule and workers in one process, without Redis.
+
+The embedded default for a laptop or a small cluster: the same tasks and watch loops as
+the distributed processes, with in-process locks, de-duplication, schedule and task pool,
+and the same ``/metrics`` (status gauges and time-to-deploy) and ``/healthz``.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+
+from faros import config, metrics
+from faros.beat import local
+from faros.kube import reads
+from faros.tasks import inprocess, runtime
+from faros.watchers import runner
+
+logger = logging.getLogger(__name__)
+
+WORKERS = 4
+RECONCILE_EVERY = 60.0
+
+
+def run(settings: config.Settings) -> int:
+    """Run everything until SIGTERM or SIGINT; return the exit code."""
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    rt = runtime.Runtime.build(settings, local_locks=True)
+    dispatcher = inprocess.LocalDispatcher(rt, workers=WORKERS, stop=stop)
+    schedule = local.LocalSchedule(dispatcher.sync, stop)
+    watchers = runner.Watchers(
+        settings=settings, kube=rt.kube, schedule=schedule, dispatcher=dispatcher, stop=stop
+    )
+    status = CollectorRegistry()
+    status.register(metrics.StatusCollector(reads.lister(rt.kube, namespace=settings.namespace)))
+    server = metrics.serve(
+        settings.metrics_bind_address,
+        exposition=lambda: generate_latest(REGISTRY) + generate_latest(status),
+        healthy=lambda: all(thread.is_alive() for thread in watchers.threads),
+    )
+    schedule.start()
+    watchers.start()
+    logger.info("running", extra={"namespace": settings.namespace or "all"})
+    while not stop.wait(RECONCILE_EVERY):
+        watchers.reconcile_entries()
+    watchers.shutdown()
+    dispatcher.shutdown()
+    if server is not None:
+        server.shutdown()
+    rt.close()
+    return 0
