@@ -18,7 +18,7 @@ from faros.api import conditions, names
 from faros.core import applyplan, identity, redact, samples, transitions
 from faros.kube import client, discovery, errors, events
 from faros.tasks import runtime
-from faros.tasks.app import app
+from faros.tasks.app import TRANSIENT, app
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,15 @@ class WaitingForKind(Exception):
     """The child's kind is not served yet: report it and try again later."""
 
 
-@app.task(name="faros.apply", bind=True, max_retries=None)
+@app.task(
+    name="faros.apply",
+    bind=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=None,
+)
 def apply(self: Any, namespace: str, name: str) -> None:
     """Apply the GitTrackObject ``namespace/name`` (a ClusterGitTrackObject when "")."""
     outcome = run(runtime.current(), namespace=namespace, name=name)

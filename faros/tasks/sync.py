@@ -16,14 +16,22 @@ from faros.api import conditions, names
 from faros.core import identity, redact, rules, synccalc, syncplan, trackstatus, transitions
 from faros.kube import client, discovery, errors, events
 from faros.tasks import gitsource, runtime
-from faros.tasks.app import app
+from faros.tasks.app import TRANSIENT, app
 
 logger = logging.getLogger(__name__)
 
 Reason = conditions.EventReason
 
 
-@app.task(name="faros.sync", bind=True, max_retries=None)
+@app.task(
+    name="faros.sync",
+    bind=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=None,
+)
 def sync(self: Any, namespace: str, name: str) -> None:
     """Sync the GitTrack ``namespace/name`` (a ClusterGitTrack when ``namespace`` is "")."""
     if not run(runtime.current(), namespace=namespace, name=name):
