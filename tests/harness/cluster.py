@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from faros.kube import client, errors
 from faros.testing import controlplane, crds
@@ -78,7 +79,7 @@ def audit_lines(cluster: Cluster) -> int:
         return sum(1 for _ in log)
 
 
-def writes_since(cluster: Cluster, mark: int) -> list[dict[str, object]]:
+def writes_since(cluster: Cluster, mark: int) -> list[dict[str, Any]]:
     """Writes the API server audited after ``mark``, except the controller-manager's own.
 
     Dry-run requests (``dryRun=All``) change nothing and are not counted.
