@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import time
 from typing import Any
 
@@ -73,6 +74,7 @@ def run(rt: runtime.Runtime, *, namespace: str, name: str) -> str:
     with rt.locks.hold(identity.lock_key(child.key), ttl=rt.lock_ttl) as held:
         if held is None:
             return "busy"
+        _crash_test_hold()
         try:
             changed = applier.apply(child, renew=held.renew)
         except applyplan.ApplyError as problem:
@@ -85,6 +87,16 @@ def run(rt: runtime.Runtime, *, namespace: str, name: str) -> str:
             labels, seconds = delay
             metrics.TIME_TO_DEPLOY.labels(**labels).observe(seconds)
     return "done"
+
+
+def _crash_test_hold() -> None:
+    """Test hook: hold the lock this long before writing (crash tests kill the worker here).
+
+    Read from ``FAROS_TEST_HOLD_APPLY_SECONDS``; unset in production, where it does nothing.
+    """
+    seconds = float(os.environ.get("FAROS_TEST_HOLD_APPLY_SECONDS") or 0)
+    if seconds > 0:
+        time.sleep(seconds)
 
 
 class Resolved:
