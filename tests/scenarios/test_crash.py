@@ -45,8 +45,10 @@ def test_killed_worker_loses_nothing_and_leaves_no_lock(kube, rt, worker_setting
     try:
         eventually(lambda: _ready(tmp_path / "doomed.log"), timeout=60)
         with celery_app.app.connection_for_write(worker_settings.broker_url) as connection:
-            apply_task.apply.apply_async(args=(namespace, gto["metadata"]["name"]),
-                                         connection=connection)  # fmt: skip
+            # celery-types lacks apply_async's documented `connection` option
+            apply_task.apply.apply_async(  # type: ignore[call-arg]
+                args=(namespace, gto["metadata"]["name"]), connection=connection
+            )
         eventually(lambda: _locked(client, lock), timeout=30)
 
         os.killpg(doomed.pid, signal.SIGKILL)  # the worker and its pool, mid-apply
