@@ -12,6 +12,7 @@ from faros.tasks import app as celery_app
 from faros.tasks import apply as apply_task
 from faros.tasks import sync as sync_task
 from tests.harness import processes
+from tests.harness.redis_server import RedisServer
 from tests.harness.wait import eventually
 
 
@@ -66,3 +67,26 @@ def test_faros_worker_syncs_applies_and_reports(tracks, worker_settings, tmp_pat
 
 def _applied(tracks, key) -> None:
     assert tracks.status(key).get("objectsApplied") == 2
+
+
+def test_health_fails_when_the_worker_loses_its_broker(worker_settings, tmp_path: Path):
+    broker = RedisServer(tmp_path / "redis").start()
+    port = processes.free_port()
+    command = [str(Path(sys.executable).with_name("faros")), "worker",
+               f"--kubeconfig={worker_settings.kubeconfig}", f"--broker-url={broker.url}",
+               f"--metrics-bind-address=127.0.0.1:{port}", "--concurrency=1"]  # fmt: skip
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    worker = processes.spawn(command, log=tmp_path / "worker.log", env=env)
+    try:
+        eventually(lambda: _status(port, 200), timeout=60, interval=0.5)
+
+        broker.stop()
+
+        eventually(lambda: _status(port, 503), timeout=30, interval=0.5)
+    finally:
+        processes.stop(worker, timeout=30)
+        broker.stop()
+
+
+def _status(port: int, expected: int) -> None:
+    assert get(f"http://127.0.0.1:{port}/healthz")[0] == expected

@@ -1,4 +1,4 @@
-"""End to end with separate processes: 2 workers, 1 beat, 1 watcher, real servers."""
+"""End to end with separate processes (2 workers, 1 beat, 2 watchers), and under `faros run`."""
 
 from __future__ import annotations
 
