@@ -8,6 +8,7 @@ import os
 import secrets
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,17 +79,21 @@ def test_gittrack_lifecycle_with_separate_processes(
 def test_gittrack_lifecycle_under_faros_run_without_redis(
     kube, cluster, worker_settings, git_root, git_servers, namespace, tmp_path
 ):
+    port = processes.free_port()
     command = [FAROS, "run", f"--kubeconfig={worker_settings.kubeconfig}", "--allow-file-urls",
-               "--metrics-bind-address=0", "--sync-period=3s",
+               f"--metrics-bind-address=127.0.0.1:{port}", "--sync-period=3s",
                "--broker-url=redis://127.0.0.1:1/0"]  # fmt: skip  # nothing listens there
     process = processes.spawn(command, log=tmp_path / "run.log")
     try:
-        lifecycle(kube, cluster, git_root, git_servers, namespace, [process], None)
+        lifecycle(kube, cluster, git_root, git_servers, namespace, [process], None,
+                  metrics=f"http://127.0.0.1:{port}")  # fmt: skip
     finally:
         processes.stop(process, timeout=30)
 
 
-def lifecycle(kube, cluster, git_root, git_servers, namespace, running, schedule) -> None:
+def lifecycle(
+    kube, cluster, git_root, git_servers, namespace, running, schedule, metrics: str = ""
+) -> None:
     """Create, update, drift, delete: the cluster follows Git through the given processes."""
     repo = gitrepos.make_repo(git_root, f"e2e-{secrets.token_hex(3)}", [{
         "a.yaml": configmap("a", namespace), "b.yaml": configmap("b", namespace),
@@ -116,6 +121,8 @@ def lifecycle(kube, cluster, git_root, git_servers, namespace, running, schedule
     eventually(lambda: applied(3), timeout=90)
     if schedule is not None:
         assert entries.names(schedule) == {f"gittrack:{namespace}/app"}
+    if metrics:
+        eventually(lambda: _scraped(metrics, namespace), timeout=30)
     eventually(lambda: _exists(kube, f"{cms}/a", f"{cms}/b"), timeout=60)
 
     repo.commit({"c.yaml": configmap("c", namespace)})  # picked up by the next beat sync
@@ -149,3 +156,13 @@ def _gone(kube, *paths: str) -> None:
 def _assert_image(kube, path: str, expected: str) -> None:
     containers = kube.request("GET", path)["spec"]["template"]["spec"]["containers"]
     assert containers[0]["image"] == expected
+
+
+def _scraped(url: str, namespace: str) -> None:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as answer:  # noqa: S310 - loopback
+        text = answer.read().decode()
+    wanted = (
+        f'faros_gittrack_child_status{{name="app",namespace="{namespace}",status="applied"}} 3.0'
+    )
+    assert wanted in text
+    assert "faros_gittrack_time_to_deploy_seconds_count" in text
