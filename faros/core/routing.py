@@ -1,12 +1,12 @@
 """Watch events -> work: which task to queue for which key, and when (controller predicates).
 
-A GitTrack or GitTrackObject is queued when its spec changed (generation), never for its own
-status writes; a child is routed to the GitTrackObject that controls it.
+A GitTrack or GitTrackObject is queued when it is new or its spec changed (generation),
+never for its own status writes; a child is routed to the GitTrackObject that controls it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from faros.api import names
@@ -24,11 +24,9 @@ def key_of(obj: Mapping[str, Any]) -> identity.ObjectKey:
     return identity.gittrack_key(namespace=namespace, name=name)
 
 
-def spec_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
-    """True for a new object or a new ``metadata.generation``; False for status-only writes."""
-    if old is None:
-        return True
-    return bool(old.get("metadata", {}).get("generation") != new["metadata"].get("generation"))
+def generation(obj: Mapping[str, Any]) -> int:
+    """``metadata.generation``: it moves with the spec, never with status writes."""
+    return int(obj.get("metadata", {}).get("generation") or 0)
 
 
 def owning_gto(child: Mapping[str, Any]) -> identity.ObjectKey | None:
@@ -44,14 +42,10 @@ def owning_gto(child: Mapping[str, Any]) -> identity.ObjectKey | None:
     return None
 
 
-def child_kinds(gtos: Iterable[Mapping[str, Any]]) -> set[tuple[str, str]]:
-    """The (apiVersion, kind) of every child the GitTrackObjects hold: the kinds to watch."""
-    kinds: set[tuple[str, str]] = set()
-    for gto in gtos:
-        child = syncplan.held_child(gto)
-        if child is not None:
-            kinds.add((child.api_version, child.kind))
-    return kinds
+def child_kind(gto: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The (apiVersion, kind) of the child a GitTrackObject holds: a kind to watch."""
+    child = syncplan.held_child(gto)
+    return None if child is None else (child.api_version, child.kind)
 
 
 def is_managed(obj: Mapping[str, Any], *, gittrack: bool, cluster_mode: names.ClusterGitTrackMode,

@@ -12,6 +12,19 @@ from faros.kube import client, discovery, errors
 logger = logging.getLogger(__name__)
 
 
+def list_own(kube: client.Kube, kind: str, *, namespace: str = "") -> list[dict[str, Any]]:
+    """Every object of one of our kinds in scope ([] for cluster kinds under ``namespace``).
+
+    Raises ``errors.ApiError``: a sync must not act on a partial picture.
+    """
+    if namespace and not names.NAMESPACED[kind]:
+        return []
+    found: list[dict[str, Any]] = kube.request(
+        "GET", discovery.own(kind).path(namespace=namespace)
+    )["items"]
+    return found
+
+
 def lister(kube: client.Kube, *, namespace: str = "") -> Callable[[str], list[dict[str, Any]]]:
     """A function listing every object of one of our kinds in scope; [] (logged) on errors.
 
@@ -19,15 +32,10 @@ def lister(kube: client.Kube, *, namespace: str = "") -> Callable[[str], list[di
     """
 
     def listing(kind: str) -> list[dict[str, Any]]:
-        if namespace and not names.NAMESPACED[kind]:
-            return []
         try:
-            found: list[dict[str, Any]] = kube.request(
-                "GET", discovery.own(kind).path(namespace=namespace)
-            )["items"]
+            return list_own(kube, kind, namespace=namespace)
         except errors.ApiError as error:
             logger.warning("cannot list", extra={"kind": kind, "error": str(error)})
             return []
-        return found
 
     return listing

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from celery import Celery
+import enum
+from collections.abc import Callable
+from typing import Any
+
+from celery import Celery, Task
 
 from faros import locks
 from faros.kube import errors as kube_errors
@@ -18,3 +22,26 @@ TRANSIENT: tuple[type[Exception], ...] = (
 )
 """Failures retried with capped exponential backoff (2 s doubling to 60 s, jittered): well
 below the broker's visibility timeout. Bad input is never retried: it lands in status."""
+
+
+class Outcome(enum.StrEnum):
+    """How one run of a task ended, for whoever runs it (Celery task or in-process pool)."""
+
+    DONE = "done"
+    BUSY = "busy"
+    """Another process holds the object's lock: run again shortly."""
+    WAITING = "waiting"
+    """The child's kind is not served yet: run again with backoff."""
+
+
+def reconcile_task(name: str) -> Callable[[Callable[..., None]], Task[Any, Any]]:
+    """The decorator of a Faros task: a stable name, bound, transient failures retried."""
+    return app.task(
+        name=name,
+        bind=True,
+        autoretry_for=TRANSIENT,
+        retry_backoff=2,
+        retry_backoff_max=60,
+        retry_jitter=True,
+        max_retries=None,
+    )

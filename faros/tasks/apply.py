@@ -19,7 +19,7 @@ from faros.api import conditions, names
 from faros.core import applyplan, identity, redact, samples, transitions
 from faros.kube import client, discovery, errors, events
 from faros.tasks import runtime
-from faros.tasks.app import TRANSIENT, app
+from faros.tasks.app import Outcome, reconcile_task
 
 logger = logging.getLogger(__name__)
 
@@ -34,59 +34,51 @@ class WaitingForKind(Exception):
     """The child's kind is not served yet: report it and try again later."""
 
 
-@app.task(
-    name="faros.apply",
-    bind=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=None,
-)
+@reconcile_task("faros.apply")
 def apply(self: Any, namespace: str, name: str) -> None:
     """Apply the GitTrackObject ``namespace/name`` (a ClusterGitTrackObject when "")."""
     outcome = run(runtime.current(), namespace=namespace, name=name)
-    if outcome == "busy":
+    if outcome is Outcome.BUSY:
         raise self.retry(countdown=1)
-    if outcome == "waiting":
+    if outcome is Outcome.WAITING:
         raise self.retry(countdown=min(60, 2 ** min(self.request.retries, 6)))
 
 
-def run(rt: runtime.Runtime, *, namespace: str, name: str) -> str:
-    """Apply one GitTrackObject: "done", "busy" (child locked elsewhere) or "waiting" (kind)."""
+def run(rt: runtime.Runtime, *, namespace: str, name: str) -> Outcome:
+    """Apply one GitTrackObject; BUSY when the child is locked elsewhere, WAITING for a kind."""
     key = identity.gto_key(namespace=namespace, name=name)
     resource = discovery.own(key.kind)
     rt.locks.clear_pending(identity.dedup_key(key))  # events from now on queue a new run
     try:
         gto: dict[str, Any] = rt.kube.request("GET", resource.path(namespace=namespace, name=name))
     except errors.NotFound:
-        return "done"
+        return Outcome.DONE
     now = datetime.datetime.now(datetime.UTC)
     applier = Applier(rt, gto, now=now)
     try:
         child = applier.child()
     except applyplan.ApplyError as problem:
         applier.report(problem.reason, problem.message)
-        return "done"
+        return Outcome.DONE
     except WaitingForKind as waiting:
         applier.report(Reason.ERROR_GETTING_CHILD, str(waiting))
-        return "waiting"
+        return Outcome.WAITING
     with rt.locks.hold(identity.lock_key(child.key), ttl=rt.lock_ttl) as held:
         if held is None:
-            return "busy"
+            return Outcome.BUSY
         _crash_test_hold()
         try:
             changed = applier.apply(child, renew=held.renew)
         except applyplan.ApplyError as problem:
             applier.report(problem.reason, problem.message)
-            return "done"
+            return Outcome.DONE
     applier.report(Reason.CHILD_APPLIED_SUCCESS, "")
     if changed:
         delay = samples.time_to_deploy(gto, now=datetime.datetime.now(datetime.UTC))
         if delay is not None:
             labels, seconds = delay
             metrics.TIME_TO_DEPLOY.labels(**labels).observe(seconds)
-    return "done"
+    return Outcome.DONE
 
 
 def _crash_test_hold() -> None:

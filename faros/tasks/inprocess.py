@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from faros.core import identity
 from faros.tasks import apply, dispatch, runtime, sync
+from faros.tasks.app import Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +54,13 @@ class LocalDispatcher:
         try:
             if task == "sync":
                 done = sync.run(self.rt, namespace=key.namespace, name=key.name)
-                outcome = "done" if done else "busy"
+                outcome = Outcome.DONE if done else Outcome.BUSY
             else:
                 outcome = apply.run(self.rt, namespace=key.namespace, name=key.name)
         except Exception:  # a transient failure: retried below, like a Celery retry
             logger.exception("task failed", extra={"task": task, "object": key.namespaced_name})
-            outcome = "failed"
-        if outcome == "done" or self.stop.is_set():
+            outcome = None
+        if outcome is Outcome.DONE or self.stop.is_set():
             return
         delay = min(MAX_BACKOFF, 2.0**attempt)
         timer = threading.Timer(

@@ -13,25 +13,26 @@ from typing import Any
 
 from faros import metrics
 from faros.api import conditions, names
-from faros.core import identity, redact, rules, synccalc, syncplan, trackstatus, transitions
-from faros.kube import client, discovery, errors, events
+from faros.core import (
+    identity,
+    redact,
+    rules,
+    synccalc,
+    syncevents,
+    syncplan,
+    trackstatus,
+    transitions,
+)
+from faros.kube import client, discovery, errors, events, reads
 from faros.tasks import gitsource, runtime
-from faros.tasks.app import TRANSIENT, app
+from faros.tasks.app import reconcile_task
 
 logger = logging.getLogger(__name__)
 
 Reason = conditions.EventReason
 
 
-@app.task(
-    name="faros.sync",
-    bind=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=None,
-)
+@reconcile_task("faros.sync")
 def sync(self: Any, namespace: str, name: str) -> None:
     """Sync the GitTrack ``namespace/name`` (a ClusterGitTrack when ``namespace`` is "")."""
     if not run(runtime.current(), namespace=namespace, name=name):
@@ -109,10 +110,8 @@ class Sync:
             objects=objects, kinds=self._kinds(objects), existing=existing, owner=self.owner,
             policy=self._policy(), stamp=stamp,
         )  # fmt: skip
-        known = self.previous.get("ignoredFiles", {})
-        for key, message in plan.mismatches:
-            if known.get(key) != rules.OWNED_BY_ANOTHER:  # new: tell once, not every sync
-                self._event(Reason.CONTROLLER_MISMATCH, message)
+        for message in syncevents.new_mismatches(plan.mismatches, previous=self.previous):
+            self._event(Reason.CONTROLLER_MISMATCH, message)
         results = [self._write(step) for step in plan.steps] + list(plan.ignored)
         self.renew()
         gc = synccalc.plan_gc(existing=owned, files=files, results=results)
@@ -146,11 +145,9 @@ class Sync:
     ) -> tuple[dict[identity.ObjectKey, dict[str, Any]], list[identity.ObjectKey]]:
         """Every GitTrackObject in scope by key, and the keys of those this GitTrack controls."""
         namespace = self.rt.settings.namespace
-        kinds = [names.GITTRACKOBJECT] + ([] if namespace else [names.CLUSTERGITTRACKOBJECT])
         existing: dict[identity.ObjectKey, dict[str, Any]] = {}
-        for kind in kinds:
-            listing = self.rt.kube.request("GET", discovery.own(kind).path(namespace=namespace))
-            for item in listing.get("items", []):
+        for kind in (names.GITTRACKOBJECT, names.CLUSTERGITTRACKOBJECT):
+            for item in reads.list_own(self.rt.kube, kind, namespace=namespace):
                 meta = item["metadata"]
                 key = identity.gto_key(namespace=meta.get("namespace", ""), name=meta["name"])
                 existing[key] = item
@@ -185,19 +182,12 @@ class Sync:
         except errors.ApiError as error:
             creating = step.action is syncplan.Action.CREATE
             reason = Reason.CREATE_FAILED if creating else Reason.UPDATE_FAILED
-            verb = "create" if creating else "update"
-            self._event(reason, f"Failed to {verb} child '{name}'")
-            detail = str(error)
-            if creating and isinstance(error, errors.NotFound) and step.gto.namespace:
-                detail = (
-                    f'namespace "{step.gto.namespace}" does not exist yet; the next sync retries'
-                )
-            message = (
-                f"failed to create child for '{name}': {detail}"
-                if creating
-                else f"failed to update child resource: error updating child resource: {detail}"
-            )
-            return synccalc.ObjectResult(step.gto, synccalc.Outcome.FAILED, redact.message(message))
+            self._event(reason, f"Failed to {'create' if creating else 'update'} child '{name}'")
+            message = syncevents.write_failure(
+                gto=step.gto, creating=creating, error=str(error),
+                namespace_missing=isinstance(error, errors.NotFound),
+            )  # fmt: skip
+            return synccalc.ObjectResult(step.gto, synccalc.Outcome.FAILED, message)
         in_sync = step.action is syncplan.Action.NOTHING and step.in_sync
         outcome = synccalc.Outcome.IN_SYNC if in_sync else synccalc.Outcome.APPLIED
         return synccalc.ObjectResult(step.gto, outcome)
@@ -241,29 +231,18 @@ class Sync:
 
     def _source_failed(self, message: str) -> None:
         """Post CheckoutFailed when the Git error is new (not on every retry of the same one)."""
-        old = [
-            c
-            for c in self.previous.get("conditions", [])
-            if c.get("type") == conditions.GitTrackConditionType.FILES_FETCHED
-        ]
-        if old and old[0].get("status") == "False" and old[0].get("message") == message:
-            return
         spec = self.gittrack.get("spec", {})
-        if message.startswith("no files for subpath"):
-            text = f"No files for SubPath '{spec.get('subPath', '')}'"
-        else:
-            text = self._checkout_text("Failed to checkout")
-        self._event(Reason.CHECKOUT_FAILED, text)
-        logger.warning("checkout failed", extra={"gittrack": self._name(), "reason": message})
+        text = syncevents.checkout_failure(message=message, previous=self.previous, spec=spec)
+        if text is not None:
+            self._event(Reason.CHECKOUT_FAILED, text)
+            logger.warning("checkout failed", extra={"gittrack": self._name(), "reason": message})
 
     def _checkout_events(self) -> None:
-        self._event(Reason.CHECKOUT_STARTED, self._checkout_text("Checking out"))
-        self._event(Reason.CHECKOUT_SUCCESSFUL, self._checkout_text("Successfully checked out"))
-
-    def _checkout_text(self, verb: str) -> str:
         spec = self.gittrack.get("spec", {})
-        repository = redact.url(str(spec.get("repository", "")))
-        return f"{verb} '{repository}' at '{spec.get('reference', '')}'"
+        self._event(Reason.CHECKOUT_STARTED, syncevents.checkout_text("Checking out", spec))
+        self._event(
+            Reason.CHECKOUT_SUCCESSFUL, syncevents.checkout_text("Successfully checked out", spec)
+        )
 
     def _name(self) -> str:
         return f"{self.owner.namespace}/{self.owner.name}".lstrip("/")

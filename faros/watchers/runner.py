@@ -58,8 +58,10 @@ class Watchers:
         self.discovery = discovery.Discovery(kube)
         self.period: timedelta = settings.sync_period
         self.threads: list[threading.Thread] = []
-        self._gittracks: dict[str, dict[identity.ObjectKey, dict[str, Any]]] = {}
-        self._gtos: dict[str, dict[identity.ObjectKey, dict[str, Any]]] = {}
+        # Only what the routing needs: a generation per GitTrack, a generation and the held
+        # child kind per GitTrackObject (the watch loops keep the objects themselves).
+        self._gittracks: dict[identity.ObjectKey, int] = {}
+        self._gtos: dict[identity.ObjectKey, tuple[int, tuple[str, str] | None]] = {}
         self._children: dict[tuple[str, str], threading.Event] = {}
         self._lock = threading.Lock()
 
@@ -93,7 +95,6 @@ class Watchers:
     # GitTracks -------------------------------------------------------------------------
 
     def _on_gittrack(self, kind: str, event: str, obj: dict[str, Any]) -> None:
-        known = self._gittracks.setdefault(kind, {})
         if event == "SYNCED":
             self._reconcile_entries()
             return
@@ -104,13 +105,13 @@ class Watchers:
             return
         key = routing.key_of(obj)
         if event == "DELETED":
-            known.pop(key, None)
+            self._gittracks.pop(key, None)
             self.schedule.delete(key)
             self.dispatcher.sync(key)  # lets the sync forget the GitTrack's metrics
             return
-        old = known.get(key)
-        known[key] = obj
-        if routing.spec_changed(old, obj):
+        old = self._gittracks.get(key)
+        self._gittracks[key] = routing.generation(obj)
+        if old != self._gittracks[key]:
             self.schedule.upsert(key, period=self.period)
             self.dispatcher.sync(key)
 
@@ -128,36 +129,35 @@ class Watchers:
         self._reconcile_entries()
 
     def _reconcile_entries(self) -> None:
-        keys = [key for objects in self._gittracks.values() for key in objects]
-        self.schedule.reconcile(keys, period=self.period)
+        self.schedule.reconcile(list(self._gittracks), period=self.period)
 
     # GitTrackObjects and children --------------------------------------------------------
 
     def _on_gto(self, kind: str, event: str, obj: dict[str, Any]) -> None:
-        known = self._gtos.setdefault(kind, {})
         if event == "SYNCED":
             self._follow_children()
             return
         key = routing.key_of(obj)
         if event == "DELETED":
-            known.pop(key, None)
+            if self._gtos.pop(key, None) is not None:
+                self._follow_children()
             return
-        old = known.get(key)
-        known[key] = obj
-        if routing.spec_changed(old, obj):
+        old = self._gtos.get(key)
+        child_kind = routing.child_kind(obj)  # one decode per event, never of every GTO
+        self._gtos[key] = (routing.generation(obj), child_kind)
+        if old is None or old[0] != self._gtos[key][0]:
             self.dispatcher.apply(key)
-        if old is None:
+        if child_kind is not None and child_kind not in self._children:
             self._follow_children()
 
     def _follow_children(self) -> None:
         """Watch every child kind some GitTrackObject holds; stop watching the others."""
-        gtos = [obj for objects in self._gtos.values() for obj in objects.values()]
-        wanted = routing.child_kinds(gtos)
+        wanted = {kind for _, kind in list(self._gtos.values()) if kind is not None}
         with self._lock:
             for kind_key in wanted - set(self._children):
                 resource = self.discovery.resource(*kind_key)
                 if resource is None:
-                    continue  # not served yet: the next GitTrackObject event tries again
+                    continue  # not served yet: the next event of a GTO holding it tries again
                 stop = threading.Event()
                 self._children[kind_key] = stop
                 path = resource.path(namespace=self.settings.namespace)

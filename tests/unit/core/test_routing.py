@@ -1,0 +1,75 @@
+"""Watch events -> work keys: our kinds, generations, the controlling GitTrackObject."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from faros.api import names
+from faros.core import identity, routing
+
+
+def test_key_of_tells_our_kinds_apart():
+    gto = {"kind": "GitTrackObject", "metadata": {"namespace": "ns", "name": "configmap-a"}}
+    cluster_track = {"kind": "ClusterGitTrack", "metadata": {"name": "all"}}
+
+    assert routing.key_of(gto) == identity.gto_key(namespace="ns", name="configmap-a")
+    assert routing.key_of(cluster_track) == identity.gittrack_key(namespace="", name="all")
+
+
+def test_generation_ignores_status_and_defaults_to_zero():
+    assert routing.generation({"metadata": {"generation": 3}, "status": {"x": 1}}) == 3
+    assert routing.generation({"metadata": {}}) == 0
+
+
+@pytest.mark.parametrize(
+    ("references", "namespace", "expected"),
+    [
+        ([{"apiVersion": names.API_VERSION, "kind": "GitTrackObject", "name": "cm-a",
+           "controller": True}], "ns", identity.gto_key(namespace="ns", name="cm-a")),
+        ([{"apiVersion": names.API_VERSION, "kind": "ClusterGitTrackObject", "name": "ns-x",
+           "controller": True}], "", identity.gto_key(namespace="", name="ns-x")),
+        ([{"apiVersion": names.API_VERSION, "kind": "GitTrackObject", "name": "cm-a"}], "ns",
+         None),
+        ([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "controller": True}],
+         "ns", None),
+        ([], "ns", None),
+    ],
+    ids=["gto", "cgto", "not-controller", "other-controller", "unowned"],
+)  # fmt: skip
+def test_owning_gto(references, namespace, expected):
+    child = {"metadata": {"namespace": namespace, "ownerReferences": references}}
+
+    assert routing.owning_gto(child) == expected
+
+
+def test_child_kind_is_read_from_the_data():
+    data = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}}
+    gto = {"metadata": {"namespace": "ns"},
+           "spec": {"data": base64.b64encode(json.dumps(data).encode()).decode()}}  # fmt: skip
+
+    assert routing.child_kind(gto) == ("apps/v1", "Deployment")
+    assert routing.child_kind({"spec": {"data": "garbage"}}) is None
+
+
+@pytest.mark.parametrize(
+    ("obj", "gittrack", "mode", "namespace", "expected"),
+    [
+        ({"kind": "GitTrack", "metadata": {"namespace": "a"}}, True,
+         names.ClusterGitTrackMode.DISABLED, "", True),
+        ({"kind": "GitTrack", "metadata": {"namespace": "a"}}, False,
+         names.ClusterGitTrackMode.INCLUDE_NAMESPACED, "", False),
+        ({"kind": "GitTrack", "metadata": {"namespace": "a"}}, True,
+         names.ClusterGitTrackMode.DISABLED, "b", False),
+        ({"kind": "ClusterGitTrack", "metadata": {}}, False,
+         names.ClusterGitTrackMode.EXCLUDE_NAMESPACED, "", True),
+        ({"kind": "ClusterGitTrack", "metadata": {}}, True,
+         names.ClusterGitTrackMode.DISABLED, "", False),
+    ],
+    ids=["gittrack-on", "gittrack-off", "other-namespace", "cluster-on", "cluster-off"],
+)  # fmt: skip
+def test_is_managed_follows_modes_and_scope(obj, gittrack, mode, namespace, expected):
+    assert routing.is_managed(obj, gittrack=gittrack, cluster_mode=mode,
+                              namespace=namespace) is expected  # fmt: skip
