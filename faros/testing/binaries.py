@@ -9,8 +9,9 @@ The cache lives outside the work tree, one folder per version pair:
 ``${FAROS_CONTROLPLANE_CACHE:-${XDG_CACHE_HOME:-~/.cache}/faros/controlplane}/k8s-vX_etcd-vY``.
 A build holds a file lock there, so parallel test sessions never build twice.
 
-Run by hand: ``python -m faros.testing.binaries build`` builds what is missing and prints the
-folder (usable as ``KUBEBUILDER_ASSETS``); ``... path`` prints where each binary comes from.
+Run by hand: ``python -m faros.testing.binaries build`` builds what is missing (Helm too) and
+prints the folder (usable as ``KUBEBUILDER_ASSETS``); ``... path`` prints where each binary
+comes from. ``helm()`` resolves the Helm of the chart tests the same way.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pathlib import Path
 ETCD = "etcd"
 KUBE_APISERVER = "kube-apiserver"
 KUBE_CONTROLLER_MANAGER = "kube-controller-manager"
+HELM = "helm"
 ALL = (ETCD, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER)
 
 GOMOD_DIR = Path(__file__).resolve().parent / "gomod"
@@ -39,6 +41,7 @@ LEGACY_DIR = Path("/usr/local/kubebuilder/bin")
 
 _KUBE_MODULE = "k8s.io/kubernetes"
 _ETCD_MODULE = "go.etcd.io/etcd/server/v3"
+_HELM_MODULE = "helm.sh/helm/v3"
 
 
 class BinaryError(RuntimeError):
@@ -76,6 +79,38 @@ def kube_version() -> str:
 def etcd_version() -> str:
     """The etcd version our Go module builds, e.g. ``v3.6.16``."""
     return module_version(GOMOD_DIR / "etcd", _ETCD_MODULE)
+
+
+def helm_version() -> str:
+    """The Helm version our Go module builds, e.g. ``v3.19.5``."""
+    return module_version(GOMOD_DIR / "helm", _HELM_MODULE)
+
+
+def helm(environ: Mapping[str, str] = os.environ, log: Path | None = None) -> Path:
+    """Return the Helm binary the chart tests use: ``TEST_ASSET_HELM``, else our own build.
+
+    Built once from ``gomod/helm`` into ``<cache root>/helm-vX/helm`` (about a minute).
+    """
+    explicit = environ.get(asset_variable(HELM))
+    if explicit:
+        if not _is_executable(Path(explicit)):
+            raise BinaryError(f"{asset_variable(HELM)}={explicit} is not an executable file")
+        return Path(explicit)
+    target = cache_dir(environ).parent / f"helm-{helm_version()}"
+    if not _is_executable(target / HELM):
+        target.mkdir(parents=True, exist_ok=True)
+        with _locked(target / ".build.lock"):
+            if not _is_executable(target / HELM):
+                _go_build(
+                    module_dir=GOMOD_DIR / "helm",
+                    packages=[f"{_HELM_MODULE}/cmd/helm"],
+                    outputs={HELM: HELM},
+                    ldflags=f"-s -w -X {_HELM_MODULE}/internal/version.version={helm_version()}",
+                    target=target,
+                    environ=environ,
+                    log=log,
+                )
+    return target / HELM
 
 
 def cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
@@ -250,6 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.action == "build":
             binaries = ensure()
+            helm()
             print(binaries[KUBE_APISERVER].path.parent)
             return 0
         for name in ALL:
