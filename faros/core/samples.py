@@ -85,3 +85,24 @@ def time_to_deploy(
         "repository": str(annotations.get(names.REPOSITORY_ANNOTATION, "")),
     }
     return labels, max(0.0, (now - committed).total_seconds())
+
+
+GitTrackId = tuple[str, str]
+"""(namespace, name) of a GitTrack; namespace "" for a ClusterGitTrack."""
+
+
+def gittrack_ids(gittracks: Iterable[Mapping[str, Any]]) -> frozenset[GitTrackId]:
+    """The (namespace, name) of every GitTrack and ClusterGitTrack listed."""
+    found: set[GitTrackId] = set()
+    for gittrack in gittracks:
+        meta = gittrack.get("metadata") or {}
+        found.add((str(meta.get("namespace", "")), str(meta.get("name", ""))))
+    return frozenset(found)
+
+
+def is_live_series(labels: Mapping[str, str], *, live: frozenset[GitTrackId] | None) -> bool:
+    """True when a per-GitTrack series (labels ``name``, ``namespace``) names a GitTrack that
+    still exists; every series is kept when ``live`` is None (the GitTracks are unknown)."""
+    if live is None:
+        return True
+    return (labels.get("namespace", ""), labels.get("name", "")) in live

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, Task
 
-from faros import locks
+from faros import locks, metrics
 from faros.kube import errors as kube_errors
 
 app = Celery("faros")
@@ -45,3 +46,21 @@ def reconcile_task(name: str) -> Callable[[Callable[..., None]], Task[Any, Any]]
         retry_jitter=True,
         max_retries=None,
     )
+
+
+def measured(task: str, work: Callable[[], Outcome]) -> Outcome:
+    """Run ``work`` (one run of ``task``) and count it in ``faros_task_runs_total`` and
+    ``faros_task_duration_seconds``: its outcome, ``retry`` for a transient failure (re-raised
+    for the retry policy) or ``error`` for any other exception (re-raised)."""
+    started = time.monotonic()
+    result = "error"
+    try:
+        outcome = work()
+        result = outcome.value
+        return outcome
+    except TRANSIENT:
+        result = "retry"
+        raise
+    finally:
+        metrics.TASK_RUNS.labels(task=task, result=result).inc()
+        metrics.TASK_DURATION.labels(task=task).observe(time.monotonic() - started)

@@ -16,10 +16,10 @@ from typing import Any
 
 from faros import config, metrics
 from faros.api import conditions, names
-from faros.core import applyplan, identity, redact, samples, transitions
+from faros.core import applyplan, delivery, identity, redact, samples, transitions
 from faros.kube import client, discovery, errors, events
 from faros.tasks import runtime
-from faros.tasks.app import Outcome, reconcile_task
+from faros.tasks.app import Outcome, measured, reconcile_task
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,10 @@ def apply(self: Any, namespace: str, name: str) -> None:
 
 def run(rt: runtime.Runtime, *, namespace: str, name: str) -> Outcome:
     """Apply one GitTrackObject; BUSY when the child is locked elsewhere, WAITING for a kind."""
+    return measured("apply", lambda: _run(rt, namespace=namespace, name=name))
+
+
+def _run(rt: runtime.Runtime, *, namespace: str, name: str) -> Outcome:
     key = identity.gto_key(namespace=namespace, name=name)
     resource = discovery.own(key.kind)
     rt.locks.clear_pending(identity.dedup_key(key))  # events from now on queue a new run
@@ -65,6 +69,7 @@ def run(rt: runtime.Runtime, *, namespace: str, name: str) -> Outcome:
         return Outcome.WAITING
     with rt.locks.hold(identity.lock_key(child.key), ttl=rt.lock_ttl) as held:
         if held is None:
+            metrics.LOCK_CONTENTION.labels(lock="object").inc()
             return Outcome.BUSY
         _crash_test_hold()
         try:
@@ -73,12 +78,24 @@ def run(rt: runtime.Runtime, *, namespace: str, name: str) -> Outcome:
             applier.report(problem.reason, problem.message)
             return Outcome.DONE
     applier.report(Reason.CHILD_APPLIED_SUCCESS, "")
+    _record(gto, child, changed=changed)
+    return Outcome.DONE
+
+
+def _record(gto: dict[str, Any], child: Resolved, *, changed: bool) -> None:
+    """Observe the delivery metrics of a successful apply (``gto`` as read before it)."""
+    now = datetime.datetime.now(datetime.UTC)
+    if delivery.is_drift_revert(gto, written=changed):
+        metrics.DRIFT_REVERTS.labels(group=child.resource.group, kind=child.resource.kind).inc()
+        return
+    latency = delivery.applied_latency(gto, now=now)
+    if latency is not None:
+        metrics.COMMIT_TO_APPLIED.observe(latency)
     if changed:
-        delay = samples.time_to_deploy(gto, now=datetime.datetime.now(datetime.UTC))
+        delay = samples.time_to_deploy(gto, now=now)
         if delay is not None:
             labels, seconds = delay
             metrics.TIME_TO_DEPLOY.labels(**labels).observe(seconds)
-    return Outcome.DONE
 
 
 def _crash_test_hold() -> None:

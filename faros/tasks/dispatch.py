@@ -12,6 +12,9 @@ from celery import Celery
 from faros import locks
 from faros.core import identity
 
+QUEUES = ("sync", "apply")
+"""The task queues (``celeryconfig.task_routes``): one per task."""
+
 PENDING_TTL = 60.0
 """A queued task that never ran (lost message) stops blocking new ones after this long."""
 

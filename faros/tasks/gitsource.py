@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 
+from faros import metrics
 from faros.api import names
 from faros.core import deploykeys, manifests, paths, sources
 from faros.core import errors as core_errors
@@ -24,12 +26,7 @@ def fetch_files(
     try:
         sub_path = paths.normalise(str(spec.get("subPath") or ""))
         credentials = _credentials(kube, gittrack)
-        snapshot = store.snapshot(
-            url=str(spec.get("repository", "")),
-            reference=str(spec.get("reference", "")),
-            sub_path=sub_path,
-            credentials=credentials,
-        )
+        snapshot = _snapshot(store, spec, sub_path=sub_path, credentials=credentials)
     except (
         paths.SubPathError,
         deploykeys.DeployKeyError,
@@ -43,6 +40,29 @@ def fetch_files(
         for path, reason in sorted(snapshot.refused.items())
     ]
     return snapshot, sorted(files, key=lambda file: file.path)
+
+
+def _snapshot(
+    store: fetch.Store,
+    spec: dict[str, Any],
+    *,
+    sub_path: str,
+    credentials: deploykeys.Credentials,
+) -> fetch.Snapshot:
+    """Fetch and read, timed in ``faros_git_fetch_duration_seconds`` by result."""
+    started = time.monotonic()
+    result = "error"
+    try:
+        snapshot = store.snapshot(
+            url=str(spec.get("repository", "")),
+            reference=str(spec.get("reference", "")),
+            sub_path=sub_path,
+            credentials=credentials,
+        )
+        result = "success"
+        return snapshot
+    finally:
+        metrics.GIT_FETCH_DURATION.labels(result=result).observe(time.monotonic() - started)
 
 
 def _credentials(kube: client.Kube, gittrack: dict[str, Any]) -> deploykeys.Credentials:

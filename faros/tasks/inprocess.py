@@ -27,6 +27,13 @@ class LocalDispatcher:
         self.rt = rt
         self.stop = stop
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="faros-task")
+        self._guard = threading.Lock()
+        self._queued = {"sync": 0, "apply": 0}
+
+    def depths(self) -> dict[str, int]:
+        """Tasks submitted to the pool and not started yet, per queue (``faros_queue_depth``)."""
+        with self._guard:
+            return dict(self._queued)
 
     def sync(self, key: identity.ObjectKey) -> bool:
         """Queue a sync of a GitTrack unless one is pending; True when queued."""
@@ -48,9 +55,13 @@ class LocalDispatcher:
 
     def _submit(self, task: str, key: identity.ObjectKey, *, attempt: int) -> None:
         if not self.stop.is_set():
+            with self._guard:
+                self._queued[task] += 1
             self.pool.submit(self._run, task, key, attempt)
 
     def _run(self, task: str, key: identity.ObjectKey, attempt: int) -> None:
+        with self._guard:
+            self._queued[task] -= 1
         try:
             if task == "sync":
                 done = sync.run(self.rt, namespace=key.namespace, name=key.name)

@@ -14,6 +14,7 @@ from typing import Any
 from faros import metrics
 from faros.api import conditions, names
 from faros.core import (
+    delivery,
     identity,
     redact,
     rules,
@@ -25,7 +26,7 @@ from faros.core import (
 )
 from faros.kube import client, discovery, errors, events, reads
 from faros.tasks import gitsource, runtime
-from faros.tasks.app import reconcile_task
+from faros.tasks.app import Outcome, measured, reconcile_task
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +42,21 @@ def sync(self: Any, namespace: str, name: str) -> None:
 
 def run(rt: runtime.Runtime, *, namespace: str, name: str) -> bool:
     """Sync one GitTrack under its lock; False when another process holds the lock."""
+    outcome = measured("sync", lambda: _run(rt, namespace=namespace, name=name))
+    return outcome is Outcome.DONE
+
+
+def _run(rt: runtime.Runtime, *, namespace: str, name: str) -> Outcome:
     key = identity.gittrack_key(namespace=namespace, name=name)
     with rt.locks.hold(identity.lock_key(key), ttl=rt.lock_ttl) as held:
         if held is None:
-            return False
+            metrics.LOCK_CONTENTION.labels(lock="gittrack").inc()
+            return Outcome.BUSY
         rt.locks.clear_pending(identity.dedup_key(key))  # events from now on queue a new run
         gittrack = _read(rt.kube, key)
         if gittrack is not None and _in_scope(rt, key):
             Sync(rt, gittrack, renew=held.renew).run(now=datetime.datetime.now(datetime.UTC))
-    return True
+    return Outcome.DONE
 
 
 def _read(kube: client.Kube, key: identity.ObjectKey) -> dict[str, Any] | None:
@@ -105,6 +112,7 @@ class Sync:
         stamp = {
             names.COMMIT_TIME_ANNOTATION: transitions.timestamp(snapshot.committed_at),
             names.REPOSITORY_ANNOTATION: redact.url(str(self.gittrack["spec"]["repository"])),
+            delivery.SYNCED_AT_ANNOTATION: delivery.synced_at(self.now),
         }
         plan = syncplan.plan(
             objects=objects, kinds=self._kinds(objects), existing=existing, owner=self.owner,

@@ -8,16 +8,17 @@ heartbeats to the broker, e.g. connected but stuck, or disconnected.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, generate_latest, multiprocess
-
-from faros import config, metrics
+from faros import config
+from faros.kube import client, reads
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +31,11 @@ _last_heartbeat = 0.0
 def run(settings: config.Settings) -> int:
     """Run the worker in this process until it is stopped; return its exit code."""
     _prepare_metrics_dir()
-    # Imported only now: metrics created at import time must see PROMETHEUS_MULTIPROC_DIR.
+    # Imported only now: prometheus_client picks multiprocess mode when it is first imported,
+    # and metrics created at import time must see PROMETHEUS_MULTIPROC_DIR.
     from celery import signals
 
+    from faros.metrics import server as http
     from faros.tasks import runtime
     from faros.tasks.app import app
 
@@ -40,7 +43,10 @@ def run(settings: config.Settings) -> int:
     app.conf.update(broker_url=settings.broker_url)
     signals.heartbeat_sent.connect(_heartbeat, weak=False)
     signals.worker_process_shutdown.connect(_process_gone, weak=False)
-    server = metrics.serve(settings.metrics_bind_address, exposition=_exposition, healthy=healthy)
+    kube = client.Kube.connect(settings.kubeconfig or None)  # the parent's, for /metrics only
+    server = http.serve(
+        settings.metrics_bind_address, exposition=_exposition(kube, settings), healthy=healthy
+    )
     argv = [
         "worker",
         "--pool=prefork",
@@ -57,6 +63,7 @@ def run(settings: config.Settings) -> int:
     finally:
         if server is not None:
             server.shutdown()
+        kube.close()
 
 
 def _prepare_metrics_dir() -> None:
@@ -74,6 +81,8 @@ def _heartbeat(**_: Any) -> None:
 
 
 def _process_gone(pid: int | None = None, **_: Any) -> None:
+    from prometheus_client import multiprocess
+
     multiprocess.mark_process_dead(pid or os.getpid())
 
 
@@ -82,7 +91,15 @@ def healthy() -> bool:
     return _last_heartbeat > 0 and time.monotonic() - _last_heartbeat < HEARTBEAT_GRACE
 
 
-def _exposition() -> bytes:
+def _exposition(kube: client.Kube, settings: config.Settings) -> Callable[[], bytes]:
+    """The pool processes' metrics merged from their files, without deleted GitTracks."""
+    from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+
+    from faros.metrics import collectors
+
+    live = collectors.LiveGitTracks(
+        functools.partial(reads.list_own, kube, namespace=settings.namespace)
+    )
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
-    return generate_latest(registry)
+    registry.register(collectors.LiveOnly(multiprocess.MultiProcessCollector(None), live))
+    return lambda: generate_latest(registry)

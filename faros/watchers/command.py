@@ -1,19 +1,20 @@
 """``faros watch``: run the watch loops until SIGTERM, and publish the status gauges.
 
 The watcher is the one process that publishes the gauges describing the cluster
-(``faros_gittrack_child_status``, ``faros_gittrackobject_in_sync``), read at scrape time.
+(``faros_gittrack_child_status``, ``faros_gittrackobject_in_sync``), read at scrape time,
+and, like beat, the depth of the task queues read from Redis.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 
 import redis
-from prometheus_client import CollectorRegistry, generate_latest
 
-from faros import config, locks, metrics
+from faros import config, locks
 from faros.beat import entries
 from faros.kube import client, reads
 from faros.tasks import dispatch
@@ -27,6 +28,12 @@ RECONCILE_EVERY = 60.0
 
 def run(settings: config.Settings) -> int:
     """Watch until SIGTERM or SIGINT; return the exit code."""
+    # The watcher runs no pool: its metrics live in memory whatever the environment says (and
+    # prometheus_client reads it when first imported, hence the imports below).
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from faros.metrics import collectors, server
     from faros.tasks.app import app
 
     app.conf.update(broker_url=settings.broker_url, redbeat_redis_url=settings.broker_url)
@@ -34,14 +41,21 @@ def run(settings: config.Settings) -> int:
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
     kube = client.Kube.connect(settings.kubeconfig or None)
-    pending = locks.RedisLocks(redis.Redis.from_url(settings.broker_url))
+    broker = redis.Redis.from_url(settings.broker_url)
+    pending = locks.RedisLocks(broker)
     watchers = runner.Watchers(
         settings=settings, kube=kube, schedule=entries.RedBeatSchedule(app),
         dispatcher=dispatch.Dispatcher(app, pending), stop=stop,
     )  # fmt: skip
     registry = CollectorRegistry()
-    registry.register(metrics.StatusCollector(reads.lister(kube, namespace=settings.namespace)))
-    server = metrics.serve(
+    registry.register(collectors.StatusCollector(reads.lister(kube, namespace=settings.namespace)))
+    options = dict(app.conf.broker_transport_options or {})
+    registry.register(
+        collectors.QueueDepthCollector(
+            collectors.redis_depths(broker, dispatch.QUEUES, options=options)
+        )
+    )
+    http = server.serve(
         settings.metrics_bind_address,
         exposition=lambda: generate_latest(registry),
         healthy=lambda: all(thread.is_alive() for thread in watchers.threads),
@@ -51,7 +65,7 @@ def run(settings: config.Settings) -> int:
     while not stop.wait(RECONCILE_EVERY):
         watchers.reconcile_entries()
     watchers.shutdown()
-    if server is not None:
-        server.shutdown()
+    if http is not None:
+        http.shutdown()
     kube.close()
     return 0

@@ -2,21 +2,22 @@
 
 The embedded default for a laptop or a small cluster: the same tasks and watch loops as
 the distributed processes, with in-process locks, de-duplication, schedule and task pool,
-and the same ``/metrics`` (status gauges and time-to-deploy) and ``/healthz``.
+and the same ``/metrics`` (status gauges, the task metrics, and the depth of its own
+in-process queues) and ``/healthz``.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import signal
 import threading
 
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
-
-from faros import config, metrics
+from faros import config
 from faros.beat import local
 from faros.kube import reads
-from faros.tasks import inprocess, runtime
+from faros.tasks import runtime
 from faros.watchers import runner
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,14 @@ RECONCILE_EVERY = 60.0
 
 def run(settings: config.Settings) -> int:
     """Run everything until SIGTERM or SIGINT; return the exit code."""
+    # One process, no pool: metrics live in memory whatever the environment says (and
+    # prometheus_client reads it when first imported, hence the imports below).
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+
+    from faros.metrics import collectors, server
+    from faros.tasks import inprocess
+
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
@@ -36,11 +45,18 @@ def run(settings: config.Settings) -> int:
     watchers = runner.Watchers(
         settings=settings, kube=rt.kube, schedule=schedule, dispatcher=dispatcher, stop=stop
     )
-    status = CollectorRegistry()
-    status.register(metrics.StatusCollector(reads.lister(rt.kube, namespace=settings.namespace)))
-    server = metrics.serve(
+    live = collectors.LiveGitTracks(
+        functools.partial(reads.list_own, rt.kube, namespace=settings.namespace)
+    )
+    registry = CollectorRegistry()
+    registry.register(collectors.LiveOnly(REGISTRY, live))
+    registry.register(
+        collectors.StatusCollector(reads.lister(rt.kube, namespace=settings.namespace))
+    )
+    registry.register(collectors.QueueDepthCollector(dispatcher.depths))
+    http = server.serve(
         settings.metrics_bind_address,
-        exposition=lambda: generate_latest(REGISTRY) + generate_latest(status),
+        exposition=lambda: generate_latest(registry),
         healthy=lambda: all(thread.is_alive() for thread in watchers.threads),
     )
     schedule.start()
@@ -50,7 +66,7 @@ def run(settings: config.Settings) -> int:
         watchers.reconcile_entries()
     watchers.shutdown()
     dispatcher.shutdown()
-    if server is not None:
-        server.shutdown()
+    if http is not None:
+        http.shutdown()
     rt.close()
     return 0

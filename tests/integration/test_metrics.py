@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
-from faros import metrics
 from faros.kube import reads
+from faros.metrics import collectors
 from faros.tasks import apply as apply_task
 from faros.tasks import sync as sync_task
 
 
 def scrape(rt) -> str:
     registry = CollectorRegistry()
-    registry.register(metrics.StatusCollector(reads.lister(rt.kube)))
+    registry.register(collectors.StatusCollector(reads.lister(rt.kube)))
     return generate_latest(registry).decode()
 
 

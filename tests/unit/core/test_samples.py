@@ -55,3 +55,18 @@ def test_time_to_deploy_labels_name_the_gittrack_and_measure_from_the_commit():
         120.0,
     )
     assert samples.time_to_deploy({"metadata": {}}, now=now) is None
+
+
+def test_gittrack_ids_name_gittracks_and_clustergittracks():
+    listed = [{"kind": "GitTrack", "metadata": {"name": "a", "namespace": "ns"}},
+              {"kind": "ClusterGitTrack", "metadata": {"name": "c"}}]  # fmt: skip
+
+    assert samples.gittrack_ids(listed) == frozenset({("ns", "a"), ("", "c")})
+
+
+def test_series_of_deleted_gittracks_are_not_live():
+    live = frozenset({("ns", "a")})
+
+    assert samples.is_live_series({"name": "a", "namespace": "ns", "repository": "r"}, live=live)
+    assert not samples.is_live_series({"name": "gone", "namespace": "ns"}, live=live)
+    assert samples.is_live_series({"name": "gone", "namespace": "ns"}, live=None)
