@@ -23,8 +23,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from faros import locks
 from faros.api import names
 from faros.core import identity
-from faros.tasks import apply as apply_task
 from faros.tasks import app as celery_app
+from faros.tasks import apply as apply_task
 from faros.tasks import sync as sync_task
 from tests.harness import gitrepos, processes
 from tests.harness.git_servers import Transport
@@ -145,15 +145,17 @@ def test_worker_records_tasks_locks_drift_and_latency(
 
         # The child's lock is held elsewhere: the apply is busy and counted as contention.
         child = identity.ObjectKey("", "v1", "ConfigMap", namespace, "a")
-        with redis.Redis.from_url(broker) as client:
-            with locks.RedisLocks(client).hold(identity.lock_key(child), ttl=30) as held:
-                assert held is not None
-                send(broker, apply_task.apply, namespace, "configmap-a")
-                eventually(
-                    lambda: _at_least(worker, 1, "faros_lock_contention_total", lock="object"),
-                    timeout=30,
-                )
-                assert worker.value("faros_task_runs_total", task="apply", result="busy") >= 1
+        with (
+            redis.Redis.from_url(broker) as client,
+            locks.RedisLocks(client).hold(identity.lock_key(child), ttl=30) as held,
+        ):
+            assert held is not None
+            send(broker, apply_task.apply, namespace, "configmap-a")
+            eventually(
+                lambda: _at_least(worker, 1, "faros_lock_contention_total", lock="object"),
+                timeout=30,
+            )
+            assert worker.value("faros_task_runs_total", task="apply", result="busy") >= 1
 
         # The GitTrack is deleted: its per-GitTrack series leave the worker's /metrics.
         tracks.cleanup()
