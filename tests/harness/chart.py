@@ -180,12 +180,13 @@ def localize(
     entrypoint = spec.get("command") or ["faros"]  # the Dockerfile's ENTRYPOINT
     program = str(VENV_BIN / entrypoint[0])
     args = [*entrypoint[1:], *spec.get("args", [])]
-    env = {**base_env, **environment(docs, workload)}
-    home = root / "home"  # the image's WORKDIR
+    home = root / "home"  # the image's WORKDIR and its user's home
     home.mkdir(parents=True, exist_ok=True)
+    image_env = {"HOME": str(home), "PYTHONUNBUFFERED": "1"}  # as the Dockerfile sets them
+    env = {name: _rewrite(value, mounts, {}) for name, value in environment(docs, workload).items()}
     return LocalPod(
         command=[program, *(_rewrite(arg, mounts, by_number) for arg in args)],
-        env={name: _rewrite(value, mounts, {}) for name, value in env.items()},
+        env={**image_env, **base_env, **env},
         cwd=home,
         ports=ports,
     )
@@ -214,14 +215,15 @@ def _fill(folder: Path, data: Mapping[str, str]) -> None:
 
 
 def _rewrite(text: str, mounts: Mapping[str, Path], ports: Mapping[int, int]) -> str:
-    for mount_path, local in sorted(mounts.items(), key=lambda item: -len(item[0])):
-        pattern = rf"(^|[=:]){re.escape(mount_path)}(?=/|$|:)"
-        text = re.sub(pattern, functools.partial(_prefixed, str(local)), text)
+    if mounts:  # one pass, longest mount path first: a rewritten path is never rewritten again
+        paths = "|".join(re.escape(path) for path in sorted(mounts, key=len, reverse=True))
+        pattern = rf"(^|[=:])({paths})(?=/|$|:)"
+        text = re.sub(pattern, functools.partial(_local_path, mounts), text)
     for number, local_port in ports.items():
         text = re.sub(rf"=:{number}$", f"=127.0.0.1:{local_port}", text)
         text = re.sub(rf"={number}$", f"={local_port}", text)
     return text
 
 
-def _prefixed(local: str, match: re.Match[str]) -> str:
-    return f"{match.group(1)}{local}"
+def _local_path(mounts: Mapping[str, Path], match: re.Match[str]) -> str:
+    return f"{match.group(1)}{mounts[match.group(2)]}"
