@@ -1,7 +1,8 @@
 """The chart's processes, run as rendered: worker, beat, watch and Flower keep a GitTrack applied.
 
 Each Deployment's container (command, arguments, environment from the rendered Secrets) runs
-on this machine against the test control plane and Redis, as its pod would: the image's
+on this machine against the test control plane and Redis, as its pod would: with the token of
+the chart's ServiceAccount (so with the chart's RBAC and nothing more), the image's
 entrypoint is the venv's ``faros`` (or ``celery``), every volume a temporary directory (the
 known_hosts ConfigMap written into it), every container port a free loopback port.
 """
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from faros.api import names
 from faros.testing import binaries
@@ -31,6 +33,7 @@ from tests.harness.wait import eventually
 
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: %s}\n"
 COMPONENTS = (*chart.FAROS_PROCESSES, "flower")
+RBAC_KINDS = ("ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +67,8 @@ def test_rendered_processes_apply_a_gittrack(
         "flower": {"enabled": True},
     }
     docs = helm.template(values, release="faros", namespace=namespace)
-    base_env = {"PATH": os.environ.get("PATH", ""),
-                "KUBECONFIG": str(cluster.kubeconfig)}  # fmt: skip  # stands for in-cluster
+    kubeconfig = _service_account_kubeconfig(cluster, docs, namespace, tmp_path)
+    base_env = {"PATH": os.environ.get("PATH", ""), "KUBECONFIG": str(kubeconfig)}
     pods = {
         component: chart.localize(
             docs, chart.deployment(docs, component), root=tmp_path / component, base_env=base_env
@@ -102,12 +105,12 @@ def test_rendered_processes_apply_a_gittrack(
             assert status.get("objectsApplied") == count, status
 
         # SSH with the deploy key, host key checked against the chart's known_hosts ConfigMap.
-        eventually(lambda: applied(1), timeout=90)
-        assert cluster_harness.exists(kube, f"{configmaps}/a")
+        eventually(lambda: applied(1), timeout=90)  # its GitTrackObject; then its child:
+        eventually(lambda: _exist(kube, f"{configmaps}/a"), timeout=60)
 
         repo.commit({"b.yaml": CONFIGMAP % ("b", namespace)})  # found by beat's next sync
         eventually(lambda: applied(2), timeout=60)
-        assert cluster_harness.exists(kube, f"{configmaps}/b")
+        eventually(lambda: _exist(kube, f"{configmaps}/b"), timeout=60)
 
         for component in COMPONENTS:
             probes = chart.container(chart.deployment(docs, component))
@@ -123,6 +126,25 @@ def test_rendered_processes_apply_a_gittrack(
         kube.request("DELETE", f"{gittracks}/app")
         eventually(lambda: _gone(kube, f"{configmaps}/a", f"{configmaps}/b"), timeout=60)
         alive()
+
+
+def _service_account_kubeconfig(cluster, docs: list[Doc], namespace: str, folder: Path) -> Path:
+    """Create the rendered ServiceAccount and RBAC; return a kubeconfig with the account's token.
+
+    The processes then have exactly the permissions their pods would have (the test control
+    plane authorizes with RBAC), instead of the admin's.
+    """
+    rbac = [doc for doc in docs if doc["kind"] in RBAC_KINDS]
+    assert {doc["kind"] for doc in rbac} == {"ServiceAccount", "Role", "RoleBinding"}
+    cluster.kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(rbac))
+    account = chart.one(docs, "ServiceAccount")["metadata"]["name"]
+    token = cluster.kubectl("--namespace", namespace, "create", "token", account).strip()
+    kubeconfig = yaml.safe_load(cluster.kubeconfig.read_text())
+    for user in kubeconfig["users"]:
+        user["user"] = {"token": token}
+    path = folder / "serviceaccount.kubeconfig"
+    path.write_text(yaml.safe_dump(kubeconfig))
+    return path
 
 
 def _assert_faithful(docs: list[Doc], pods: dict[str, LocalPod]) -> None:
@@ -148,6 +170,11 @@ def _answers(url: str, code: int, *, auth: str = "") -> None:
     except urllib.error.HTTPError as error:
         status = error.code
     assert status == code, url
+
+
+def _exist(kube, *paths: str) -> None:
+    for path in paths:
+        assert cluster_harness.exists(kube, path), path
 
 
 def _gone(kube, *paths: str) -> None:
