@@ -473,6 +473,18 @@ def _path(doc: Doc, namespace: str) -> str:
 # 5. A real install, upgrade and uninstall ---------------------------------------------------
 
 
+# What the installed ServiceAccount may do cluster-wide (the default set's ClusterRole).
+CLUSTER_PERMISSIONS = [
+    ("watch", "gittracks.faros.pusher.com"),
+    ("patch", "gittracks.faros.pusher.com/status"),
+    ("delete", "gittrackobjects.faros.pusher.com"),
+    ("update", "clustergittrackobjects.faros.pusher.com/status"),
+    ("create", "events"),
+    ("get", "secrets"),
+    ("patch", "deployments.apps"),  # rbac.applyRules' default: whatever Git holds
+]
+
+
 def test_install_upgrade_uninstall_keeps_generated_passwords(helm, cluster, kube, namespace):
     release = f"faros-{secrets.token_hex(3)}"
     values = helm.values_file({"flower": {"enabled": True}})
@@ -482,6 +494,16 @@ def test_install_upgrade_uninstall_keeps_generated_passwords(helm, cluster, kube
         docs = helm.template({"flower": {"enabled": True}}, release=release, namespace=namespace)
         for doc in docs:
             assert cluster_harness.exists(kube, _path(doc, namespace)), _path(doc, namespace)
+        account = f"--as=system:serviceaccount:{namespace}:{release}"  # fullname = release
+        for verb, resource in CLUSTER_PERMISSIONS:
+            answer = cluster.kubectl("auth", "can-i", verb, resource, "--all-namespaces", account,
+                                     check=False)  # fmt: skip
+            assert answer.strip() == "yes", (verb, resource, answer)
+        stranger = f"--as=system:serviceaccount:{namespace}:nobody"  # the check can say no
+        assert (
+            cluster.kubectl("auth", "can-i", "get", "secrets", stranger, check=False).strip()
+            == "no"
+        )
         broker = _secret(kube, namespace, f"{release}-broker")
         flower = _secret(kube, namespace, f"{release}-flower-auth")
         assert broker["url"].startswith(f"redis://:{broker['redis-password']}@{release}-redis.")
