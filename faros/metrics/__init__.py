@@ -66,10 +66,6 @@ GIT_FETCH_DURATION = Histogram(
     buckets=DURATION_BUCKETS,
 )
 
-TASK_RESULTS = ("done", "busy", "waiting", "retry", "error")
-LOCKS = ("gittrack", "object")
-FETCH_RESULTS = ("success", "error")
-
 
 def forget_gittrack(*, name: str, namespace: str) -> None:
     """Drop the time-to-deploy series of a deleted GitTrack from this process's memory.

@@ -8,6 +8,7 @@ import secrets
 import signal
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import redis
@@ -35,10 +36,14 @@ def test_two_beats_send_once_and_fail_over(redis_url, tmp_path):
     env = {**os.environ, "FAROS_BEAT_KEY_PREFIX": prefix,
            "FAROS_BEAT_LOCK_TIMEOUT": str(LOCK_TIMEOUT)}  # fmt: skip
     command = [FAROS, "beat", f"--broker-url={redis_url}", "--log-level=debug"]
-    beats = {name: processes.spawn(command, log=tmp_path / f"{name}.log", env=env)
-             for name in ("a", "b")}  # fmt: skip
+    ports = {name: processes.free_port() for name in ("a", "b")}
+    beats = {name: processes.spawn([*command, f"--metrics-bind-address=127.0.0.1:{port}"],
+                                   log=tmp_path / f"{name}.log", env=env)
+             for name, port in ports.items()}  # fmt: skip
     try:
         eventually(lambda: _sent_at_least(client, 3), timeout=60)
+        for port in ports.values():  # the active one ticks; the standby waits for the lock
+            eventually(lambda port=port: _healthy(port), timeout=30)
         start, before = time.monotonic(), client.llen("sync")
         time.sleep(6)
         rate = (client.llen("sync") - before) / (time.monotonic() - start)
@@ -62,6 +67,14 @@ def test_two_beats_send_once_and_fail_over(redis_url, tmp_path):
 
 def _sent_at_least(client, count: int) -> None:
     assert client.llen("sync") >= count
+
+
+def _healthy(port: int) -> None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+            assert answer.status == 200
+    except OSError as error:  # not listening yet, or 503
+        raise AssertionError(str(error)) from None
 
 
 def _log(tmp_path: Path, name: str) -> str:
