@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import secrets
 import signal
@@ -43,7 +44,7 @@ def test_two_beats_send_once_and_fail_over(redis_url, tmp_path):
     try:
         eventually(lambda: _sent_at_least(client, 3), timeout=60)
         for port in ports.values():  # the active one ticks; the standby waits for the lock
-            eventually(lambda port=port: _healthy(port), timeout=30)
+            eventually(functools.partial(_healthy, port), timeout=30)
         start, before = time.monotonic(), client.llen("sync")
         time.sleep(6)
         rate = (client.llen("sync") - before) / (time.monotonic() - start)
