@@ -194,6 +194,8 @@ def localize(
 
 def _mount_volumes(docs: Sequence[Doc], workload: Doc, root: Path) -> dict[str, Path]:
     volumes = {volume["name"]: volume for volume in pod_spec(workload).get("volumes", [])}
+    for claim in workload["spec"].get("volumeClaimTemplates", []):  # a StatefulSet's volume
+        volumes[claim["metadata"]["name"]] = {"emptyDir": {}}
     mounts: dict[str, Path] = {}
     for mount in container(workload).get("volumeMounts", []):
         local = root / "volumes" / mount["name"]
