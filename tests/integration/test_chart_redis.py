@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from faros.testing import binaries
 from tests.harness import chart, processes
@@ -96,7 +98,7 @@ def _broker(docs: list[Doc], port: int) -> redis.Redis:
 
 def test_bundled_redis_wants_the_password_of_the_broker_url(rendered, bundled):
     with pytest.raises(redis.AuthenticationError):
-        redis.Redis(host="127.0.0.1", port=bundled.port, retry=None).ping()
+        redis.Redis(host="127.0.0.1", port=bundled.port, retry=Retry(NoBackoff(), 0)).ping()
 
     assert _broker(rendered, bundled.port).ping() is True
 
