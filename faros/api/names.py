@@ -40,6 +40,8 @@ COMMIT_TIME_ANNOTATION = "faros.pusher.com/commit-time"
 """On a GitTrackObject: committer time of the commit its data last changed at (ours)."""
 REPOSITORY_ANNOTATION = "faros.pusher.com/repository"
 """On a GitTrackObject: the repository URL its data came from, credentials removed (ours)."""
+SYNCED_AT_ANNOTATION = "faros.pusher.com/synced-at"
+"""On a GitTrackObject: when the sync that wrote its current data ran (UTC, ours)."""
 
 FIELD_MANAGER = "faros"
 

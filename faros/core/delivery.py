@@ -1,7 +1,7 @@
 """What one apply means for the delivery metrics: drift reverts and commit-to-applied latency.
 
 Pure. The sync stamps every GitTrackObject whose data it writes with the moment it ran
-(``SYNCED_AT_ANNOTATION``, Faros's own clock, so no committer clock is involved); the apply
+(``names.SYNCED_AT_ANNOTATION``, Faros's own clock, so no committer clock is involved); the apply
 task asks here whether its write was a drift revert and how long the new data took to reach
 the child.
 """
@@ -12,14 +12,11 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from faros.api import conditions
-
-SYNCED_AT_ANNOTATION = "faros.pusher.com/synced-at"
-"""On a GitTrackObject: when the sync that wrote its current data ran (ours; RFC 3339, ms)."""
+from faros.api import conditions, names
 
 
 def synced_at(now: datetime.datetime) -> str:
-    """Return the ``SYNCED_AT_ANNOTATION`` value for a sync running at ``now`` (UTC, ms).
+    """Return the ``names.SYNCED_AT_ANNOTATION`` value for a sync running at ``now`` (UTC, ms).
 
     Raises:
         ValueError: ``now`` has no time zone.
@@ -60,12 +57,12 @@ def is_drift_revert(gto: Mapping[str, Any], *, written: bool) -> bool:
 def applied_latency(gto: Mapping[str, Any], *, now: datetime.datetime) -> float | None:
     """Seconds from the sync that wrote the GTO's data to ``now``, the end of the first
     successful apply of that data; None when this generation was applied before, or the
-    GTO carries no (valid) ``SYNCED_AT_ANNOTATION`` (written by hand or an older Faros).
+    GTO carries no (valid) ``names.SYNCED_AT_ANNOTATION`` (written by hand or an older Faros).
     """
     if is_generation_applied(gto):
         return None
     annotations = (gto.get("metadata") or {}).get("annotations") or {}
-    stamp = annotations.get(SYNCED_AT_ANNOTATION)
+    stamp = annotations.get(names.SYNCED_AT_ANNOTATION)
     if not stamp:
         return None
     try:

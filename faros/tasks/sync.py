@@ -112,7 +112,7 @@ class Sync:
         stamp = {
             names.COMMIT_TIME_ANNOTATION: transitions.timestamp(snapshot.committed_at),
             names.REPOSITORY_ANNOTATION: redact.url(str(self.gittrack["spec"]["repository"])),
-            delivery.SYNCED_AT_ANNOTATION: delivery.synced_at(self.now),
+            names.SYNCED_AT_ANNOTATION: delivery.synced_at(self.now),
         }
         plan = syncplan.plan(
             objects=objects, kinds=self._kinds(objects), existing=existing, owner=self.owner,

@@ -45,6 +45,7 @@ def test_kinds_plurals_and_scopes():
 def test_annotations():
     assert names.LAST_APPLIED_ANNOTATION == "faros.pusher.com/last-applied-configuration"
     assert names.UPDATE_STRATEGY_ANNOTATION == "faros.pusher.com/update-strategy"
+    assert names.SYNCED_AT_ANNOTATION == "faros.pusher.com/synced-at"
 
 
 ENUM_STRINGS: list[tuple[type[enum.StrEnum], list[str]]] = [

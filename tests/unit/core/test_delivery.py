@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from faros.api import names
 from faros.core import delivery
 
 NOW = datetime.datetime(2026, 1, 1, 12, 0, 10, tzinfo=datetime.UTC)
@@ -16,7 +17,7 @@ def gto(*, generation: int = 2, observed: int | None = 2, in_sync: str | None = 
         synced_at: str | None = "2026-01-01T12:00:00.000Z") -> dict[str, Any]:  # fmt: skip
     body: dict[str, Any] = {"metadata": {"name": "x", "generation": generation}}
     if synced_at is not None:
-        body["metadata"]["annotations"] = {delivery.SYNCED_AT_ANNOTATION: synced_at}
+        body["metadata"]["annotations"] = {names.SYNCED_AT_ANNOTATION: synced_at}
     status: dict[str, Any] = {}
     if observed is not None:
         status["observedGeneration"] = observed
