@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
+import redis
 from redbeat import RedBeatScheduler
+
+logger = logging.getLogger(__name__)
 
 TICK_GRACE = 30.0
 """Seconds without a tick before an active beat is unhealthy (it ticks every <= 5 s)."""
@@ -17,10 +21,31 @@ class TickingScheduler(RedBeatScheduler):  # type: ignore[misc]  # redbeat ships
     """RedBeat's scheduler; every tick (a pass over the due entries) is recorded."""
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
-        interval: float = super().tick(*args, **kwargs)
         global _last_tick  # written by beat's loop, read by the HTTP thread
+        try:
+            interval: float = super().tick(*args, **kwargs)
+        except redis.exceptions.LockNotOwnedError:
+            # Redis lost the lock (restarted empty, flushed) or another beat holds it now:
+            # become a standby until the lock is ours again, rather than exit.
+            logger.warning("beat lock lost; waiting to hold it again")
+            _last_tick = None
+            self._reacquire()
+            return 0.0
+        except redis.exceptions.ConnectionError as error:
+            logger.warning("broker unreachable; retrying", extra={"error": str(error)})
+            return float(self.max_interval)
         _last_tick = time.monotonic()
         return interval
+
+    def _reacquire(self) -> None:
+        while True:
+            try:
+                self.lock.acquire()  # blocks, trying every max_interval seconds
+            except redis.exceptions.ConnectionError:
+                time.sleep(self.max_interval)
+                continue
+            logger.info("beat lock held again")
+            return
 
 
 def last_tick() -> float | None:

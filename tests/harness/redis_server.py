@@ -28,14 +28,14 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, *, timeout: float = 20.0) -> RedisServer:
-        """Start the server and wait until it answers PING."""
+        """Start the server (again: on the same port, empty) and wait until it answers PING."""
         path = shutil.which(self.binary)
         if path is None:
             raise RuntimeError(
                 "redis-server not found: install Debian's redis-server package (make install)"
             )
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = processes.free_port()
+        self.port = self.port or processes.free_port()  # a restart keeps the port
         command = [
             path,
             "--port", str(self.port),
