@@ -71,6 +71,18 @@ def exists(kube: client.Kube, path: str) -> bool:
     return True
 
 
+def assert_exist(kube: client.Kube, *paths: str) -> None:
+    """Fail unless every object at ``paths`` exists (for ``eventually``)."""
+    for path in paths:
+        assert exists(kube, path), f"{path} does not exist"
+
+
+def assert_gone(kube: client.Kube, *paths: str) -> None:
+    """Fail while any object at ``paths`` still exists (for ``eventually``)."""
+    for path in paths:
+        assert not exists(kube, path), f"{path} still exists"
+
+
 def audit_lines(cluster: Cluster) -> int:
     """How many entries the audit log holds now (a mark for ``writes_since``)."""
     if cluster.audit_log is None or not cluster.audit_log.exists():

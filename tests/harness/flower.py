@@ -7,18 +7,15 @@ The chart runs ``celery --app=faros.tasks.app flower --port=5555`` with the brok
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.harness import processes
+from tests.harness import http, processes
 
 HOST = "127.0.0.1"
 
@@ -64,18 +61,7 @@ class Flower:
 
     def get(self, path: str, *, auth: tuple[str, str] | None = None) -> tuple[int, str]:
         """GET ``path``; (status, body), or (0, reason) while nothing listens."""
-        request = urllib.request.Request(f"http://{HOST}:{self.port}{path}")
-        if auth is not None:
-            token = base64.b64encode(":".join(auth).encode()).decode()
-            request.add_header("Authorization", f"Basic {token}")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
-                return answer.status, answer.read().decode()
-        except urllib.error.HTTPError as error:
-            with error:
-                return error.code, error.read().decode()
-        except urllib.error.URLError as error:
-            return 0, str(error.reason)
+        return http.get(f"http://{HOST}:{self.port}{path}", auth=":".join(auth or ()))
 
     def json(self, path: str, *, auth: tuple[str, str]) -> Any:
         """GET ``path`` with credentials and decode the JSON body (status 200 required)."""

@@ -12,8 +12,6 @@ import re
 import secrets
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +24,8 @@ from faros.core import identity
 from faros.tasks import app as celery_app
 from faros.tasks import apply as apply_task
 from faros.tasks import sync as sync_task
-from tests.harness import gitrepos, processes
+from tests.harness import cluster as cluster_harness
+from tests.harness import gitrepos, http, processes
 from tests.harness.git_servers import Transport
 from tests.harness.wait import eventually
 
@@ -35,17 +34,6 @@ FAROS = str(Path(sys.executable).with_name("faros"))
 
 def configmap(name: str, namespace: str) -> str:
     return f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: {namespace}}}\n"
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read().decode()
-    except urllib.error.URLError as error:  # not listening yet
-        return 0, str(error)
 
 
 class Scraper:
@@ -58,7 +46,7 @@ class Scraper:
 
     def text(self) -> str:
         assert self.process.poll() is None, processes.tail(self.log, 40)
-        code, body = get(f"{self.base}/metrics")
+        code, body = http.get(f"{self.base}/metrics")
         assert code == 200, body
         return body
 
@@ -75,7 +63,7 @@ class Scraper:
 
     def healthy(self) -> None:
         assert self.process.poll() is None, processes.tail(self.log, 40)
-        assert get(f"{self.base}/healthz") == (200, "ok\n")
+        assert http.get(f"{self.base}/healthz") == (200, "ok\n")
 
 
 @contextlib.contextmanager
@@ -116,7 +104,7 @@ def test_worker_records_tasks_locks_drift_and_latency(
         eventually(lambda: _applied(tracks, key, 1), timeout=60)
         send(broker, apply_task.apply, namespace, "configmap-a")
         cm = f"/api/v1/namespaces/{namespace}/configmaps/a"
-        eventually(lambda: _exists(kube, cm), timeout=60)
+        eventually(lambda: cluster_harness.assert_exist(kube, cm), timeout=60)
 
         def first_apply() -> None:
             assert worker.value("faros_task_runs_total", task="sync", result="done") >= 1
@@ -136,7 +124,7 @@ def test_worker_records_tasks_locks_drift_and_latency(
         reverts = worker.value("faros_drift_reverts_total", group="", kind="ConfigMap")
         kube.request("DELETE", cm)
         send(broker, apply_task.apply, namespace, "configmap-a")
-        eventually(lambda: _exists(kube, cm), timeout=60)
+        eventually(lambda: cluster_harness.assert_exist(kube, cm), timeout=60)
         eventually(
             lambda: _at_least(worker, reverts + 1, "faros_drift_reverts_total",
                               group="", kind="ConfigMap"),
@@ -219,7 +207,7 @@ def test_run_publishes_every_metric_from_one_process(
             "apiVersion": names.API_VERSION, "kind": "GitTrack", "metadata": {"name": "app"},
             "spec": {"repository": git_servers.url(repo, Transport.FILE), "reference": "master"},
         })  # fmt: skip
-        eventually(lambda: _exists(kube, cm), timeout=60)
+        eventually(lambda: cluster_harness.assert_exist(kube, cm), timeout=60)
 
         def applied() -> None:
             assert run.value("faros_task_runs_total", task="sync", result="done") >= 1
@@ -236,7 +224,7 @@ def test_run_publishes_every_metric_from_one_process(
         eventually(applied, timeout=30)
 
         kube.request("DELETE", cm)  # the watcher sees it; the apply puts it back: a drift revert
-        eventually(lambda: _exists(kube, cm), timeout=60)
+        eventually(lambda: cluster_harness.assert_exist(kube, cm), timeout=60)
         eventually(
             lambda: _at_least(run, 1, "faros_drift_reverts_total", group="", kind="ConfigMap"),
             timeout=30,
@@ -248,12 +236,6 @@ def test_run_publishes_every_metric_from_one_process(
 
 def _applied(tracks, key, count: int) -> None:
     assert tracks.status(key).get("objectsApplied") == count
-
-
-def _exists(kube, path: str) -> None:
-    from tests.harness import cluster as cluster_harness
-
-    assert cluster_harness.exists(kube, path), path
 
 
 def _has(scraper: Scraper, metric: str, /, **labels: str) -> bool:

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from faros.tasks import app as celery_app
 from faros.tasks import apply as apply_task
 from faros.tasks import sync as sync_task
-from tests.harness import processes
+from tests.harness import http, processes
 from tests.harness.redis_server import RedisServer
 from tests.harness.wait import eventually
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read().decode()
-    except urllib.error.URLError as error:  # not listening yet
-        return 0, str(error)
 
 
 def send(broker: str, task, *args: str) -> None:
@@ -47,7 +34,7 @@ def test_faros_worker_syncs_applies_and_reports(tracks, worker_settings, tmp_pat
 
         def healthy() -> None:
             assert worker.poll() is None, processes.tail(log, 40)
-            assert get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
+            assert http.get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
 
         eventually(healthy, timeout=60, interval=0.5)
         key = tracks.create(reference="a144436")
@@ -56,7 +43,7 @@ def test_faros_worker_syncs_applies_and_reports(tracks, worker_settings, tmp_pat
         send(worker_settings.broker_url, apply_task.apply, "default", "service-nginx")
 
         def deployed() -> None:
-            _, text = get(f"http://127.0.0.1:{port}/metrics")
+            _, text = http.get(f"http://127.0.0.1:{port}/metrics")
             assert f'faros_gittrack_time_to_deploy_seconds_count{{name="{key.name}"' in text
 
         eventually(deployed, timeout=60)
@@ -89,4 +76,4 @@ def test_health_fails_when_the_worker_loses_its_broker(worker_settings, tmp_path
 
 
 def _status(port: int, expected: int) -> None:
-    assert get(f"http://127.0.0.1:{port}/healthz")[0] == expected
+    assert http.get(f"http://127.0.0.1:{port}/healthz")[0] == expected

@@ -9,7 +9,6 @@ import secrets
 import signal
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import redis
@@ -17,7 +16,7 @@ from celery import Celery
 
 from faros.beat import entries
 from faros.core import identity
-from tests.harness import processes
+from tests.harness import http, processes
 from tests.harness.wait import eventually
 
 FAROS = str(Path(sys.executable).with_name("faros"))
@@ -71,11 +70,7 @@ def _sent_at_least(client, count: int) -> None:
 
 
 def _healthy(port: int) -> None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
-            assert answer.status == 200
-    except OSError as error:  # not listening yet, or 503
-        raise AssertionError(str(error)) from None
+    assert http.get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
 
 
 def _log(tmp_path: Path, name: str) -> str:

@@ -15,8 +15,6 @@ import functools
 import os
 import secrets
 import subprocess
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +23,7 @@ import yaml
 
 from faros.api import names
 from faros.testing import binaries
-from tests.harness import chart, gitrepos, processes
+from tests.harness import chart, gitrepos, http, processes
 from tests.harness import cluster as cluster_harness
 from tests.harness.chart import Doc, Helm, LocalPod
 from tests.harness.git_servers import Transport
@@ -106,11 +104,11 @@ def test_rendered_processes_apply_a_gittrack(
 
         # SSH with the deploy key, host key checked against the chart's known_hosts ConfigMap.
         eventually(lambda: applied(1), timeout=90)  # its GitTrackObject; then its child:
-        eventually(lambda: _exist(kube, f"{configmaps}/a"), timeout=60)
+        eventually(lambda: cluster_harness.assert_exist(kube, f"{configmaps}/a"), timeout=60)
 
         repo.commit({"b.yaml": CONFIGMAP % ("b", namespace)})  # found by beat's next sync
         eventually(lambda: applied(2), timeout=60)
-        eventually(lambda: _exist(kube, f"{configmaps}/b"), timeout=60)
+        eventually(lambda: cluster_harness.assert_exist(kube, f"{configmaps}/b"), timeout=60)
 
         for component in COMPONENTS:
             probes = chart.container(chart.deployment(docs, component))
@@ -124,7 +122,10 @@ def test_rendered_processes_apply_a_gittrack(
         _answers(flower, 200, auth=pods["flower"].env["FLOWER_BASIC_AUTH"])
 
         kube.request("DELETE", f"{gittracks}/app")
-        eventually(lambda: _gone(kube, f"{configmaps}/a", f"{configmaps}/b"), timeout=60)
+        eventually(
+            lambda: cluster_harness.assert_gone(kube, f"{configmaps}/a", f"{configmaps}/b"),
+            timeout=60,
+        )
         alive()
 
 
@@ -161,22 +162,4 @@ def _assert_faithful(docs: list[Doc], pods: dict[str, LocalPod]) -> None:
 
 
 def _answers(url: str, code: int, *, auth: str = "") -> None:
-    request = urllib.request.Request(url)  # noqa: S310 - loopback
-    if auth:
-        request.add_header("Authorization", f"Basic {base64.b64encode(auth.encode()).decode()}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
-            status = answer.status
-    except urllib.error.HTTPError as error:
-        status = error.code
-    assert status == code, url
-
-
-def _exist(kube, *paths: str) -> None:
-    for path in paths:
-        assert cluster_harness.exists(kube, path), path
-
-
-def _gone(kube, *paths: str) -> None:
-    for path in paths:
-        assert not cluster_harness.exists(kube, path), path
+    assert http.get(url, auth=auth)[0] == code, url

@@ -8,7 +8,6 @@ import os
 import secrets
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from celery import Celery
 from faros.api import names
 from faros.beat import entries
 from tests.harness import cluster as cluster_harness
-from tests.harness import gitrepos, processes
+from tests.harness import gitrepos, http, processes
 from tests.harness.git_servers import Transport
 from tests.harness.wait import eventually
 
@@ -123,34 +122,24 @@ def lifecycle(
         assert entries.names(schedule) == {f"gittrack:{namespace}/app"}
     if metrics:
         eventually(lambda: _scraped(metrics, namespace), timeout=30)
-    eventually(lambda: _exists(kube, f"{cms}/a", f"{cms}/b"), timeout=60)
+    eventually(lambda: cluster_harness.assert_exist(kube, f"{cms}/a", f"{cms}/b"), timeout=60)
 
     repo.commit({"c.yaml": configmap("c", namespace)})  # picked up by the next beat sync
-    eventually(lambda: _exists(kube, f"{cms}/c"), timeout=60)
+    eventually(lambda: cluster_harness.assert_exist(kube, f"{cms}/c"), timeout=60)
 
     cluster.kubectl("-n", namespace, "set", "image", "deployment/web", "web=httpd")
     eventually(lambda: _assert_image(kube, web, "nginx"), timeout=60)
 
     kube.request("DELETE", f"{cms}/a")
-    eventually(lambda: _exists(kube, f"{cms}/a"), timeout=60)
+    eventually(lambda: cluster_harness.assert_exist(kube, f"{cms}/a"), timeout=60)
 
     repo.commit({"b.yaml": None})
-    eventually(lambda: _gone(kube, f"{cms}/b"), timeout=60)
+    eventually(lambda: cluster_harness.assert_gone(kube, f"{cms}/b"), timeout=60)
 
     kube.request("DELETE", f"{gittracks}/app")
-    eventually(lambda: _gone(kube, web, f"{cms}/c"), timeout=90)
+    eventually(lambda: cluster_harness.assert_gone(kube, web, f"{cms}/c"), timeout=90)
     if schedule is not None:
         assert entries.names(schedule) == set()
-
-
-def _exists(kube, *paths: str) -> None:
-    for path in paths:
-        assert cluster_harness.exists(kube, path), path
-
-
-def _gone(kube, *paths: str) -> None:
-    for path in paths:
-        assert not cluster_harness.exists(kube, path), path
 
 
 def _assert_image(kube, path: str, expected: str) -> None:
@@ -159,8 +148,8 @@ def _assert_image(kube, path: str, expected: str) -> None:
 
 
 def _scraped(url: str, namespace: str) -> None:
-    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as answer:  # noqa: S310 - loopback
-        text = answer.read().decode()
+    status, text = http.get(f"{url}/metrics")
+    assert status == 200, text
     wanted = (
         f'faros_gittrack_child_status{{name="app",namespace="{namespace}",status="applied"}} 3.0'
     )
