@@ -9,9 +9,10 @@ The cache lives outside the work tree, one folder per version pair:
 ``${FAROS_CONTROLPLANE_CACHE:-${XDG_CACHE_HOME:-~/.cache}/faros/controlplane}/k8s-vX_etcd-vY``.
 A build holds a file lock there, so parallel test sessions never build twice.
 
-Run by hand: ``python -m faros.testing.binaries build`` builds what is missing (Helm too) and
-prints the folder (usable as ``KUBEBUILDER_ASSETS``); ``... path`` prints where each binary
-comes from. ``helm()`` resolves the Helm of the chart tests the same way.
+Run by hand: ``python -m faros.testing.binaries build`` builds what is missing (the test
+tools Helm and the PromQL checker too) and prints the folder (usable as
+``KUBEBUILDER_ASSETS``); ``... path`` prints where each binary comes from. ``helm()`` and
+``promql()`` resolve the test tools (``TEST_ASSET_HELM``, ``TEST_ASSET_PROMQL``, else a build).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ ETCD = "etcd"
 KUBE_APISERVER = "kube-apiserver"
 KUBE_CONTROLLER_MANAGER = "kube-controller-manager"
 HELM = "helm"
+PROMQL = "promql"
 ALL = (ETCD, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER)
 
 GOMOD_DIR = Path(__file__).resolve().parent / "gomod"
@@ -42,6 +44,7 @@ LEGACY_DIR = Path("/usr/local/kubebuilder/bin")
 _KUBE_MODULE = "k8s.io/kubernetes"
 _ETCD_MODULE = "go.etcd.io/etcd/server/v3"
 _HELM_MODULE = "helm.sh/helm/v3"
+_PROMETHEUS_MODULE = "github.com/prometheus/prometheus"
 
 
 class BinaryError(RuntimeError):
@@ -87,30 +90,57 @@ def helm_version() -> str:
 
 
 def helm(environ: Mapping[str, str] = os.environ, log: Path | None = None) -> Path:
-    """Return the Helm binary the chart tests use: ``TEST_ASSET_HELM``, else our own build.
+    """Return the Helm binary of the chart tests: ``TEST_ASSET_HELM``, else our own build."""
+    return _tool(
+        HELM,
+        version=helm_version(),
+        package=f"{_HELM_MODULE}/cmd/helm",
+        ldflags=f"-s -w -X {_HELM_MODULE}/internal/version.version={helm_version()}",
+        environ=environ,
+        log=log,
+    )
 
-    Built once from ``gomod/helm`` into ``<cache root>/helm-vX/helm`` (about a minute).
+
+def promql(environ: Mapping[str, str] = os.environ, log: Path | None = None) -> Path:
+    """Return the PromQL checker of the dashboard and alert tests (``gomod/promql/main.go``).
+
+    It parses expressions with Prometheus's own parser (the version ``gomod/promql`` pins) and
+    names the metrics they select; ``TEST_ASSET_PROMQL`` overrides it.
     """
-    explicit = environ.get(asset_variable(HELM))
+    version = module_version(GOMOD_DIR / PROMQL, _PROMETHEUS_MODULE)
+    return _tool(PROMQL, version=version, package=".", ldflags="-s -w", environ=environ, log=log)
+
+
+def _tool(
+    name: str,
+    *,
+    version: str,
+    package: str,
+    ldflags: str,
+    environ: Mapping[str, str],
+    log: Path | None,
+) -> Path:
+    """A test tool built once from ``gomod/<name>`` into ``<cache root>/<name>-<version>/``."""
+    explicit = environ.get(asset_variable(name))
     if explicit:
         if not _is_executable(Path(explicit)):
-            raise BinaryError(f"{asset_variable(HELM)}={explicit} is not an executable file")
+            raise BinaryError(f"{asset_variable(name)}={explicit} is not an executable file")
         return Path(explicit)
-    target = cache_dir(environ).parent / f"helm-{helm_version()}"
-    if not _is_executable(target / HELM):
+    target = cache_dir(environ).parent / f"{name}-{version}"
+    if not _is_executable(target / name):
         target.mkdir(parents=True, exist_ok=True)
         with _locked(target / ".build.lock"):
-            if not _is_executable(target / HELM):
+            if not _is_executable(target / name):
                 _go_build(
-                    module_dir=GOMOD_DIR / "helm",
-                    packages=[f"{_HELM_MODULE}/cmd/helm"],
-                    outputs={HELM: HELM},
-                    ldflags=f"-s -w -X {_HELM_MODULE}/internal/version.version={helm_version()}",
+                    module_dir=GOMOD_DIR / name,
+                    packages=[package],
+                    outputs={name: name},
+                    ldflags=ldflags,
                     target=target,
                     environ=environ,
                     log=log,
                 )
-    return target / HELM
+    return target / name
 
 
 def cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
@@ -286,6 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.action == "build":
             binaries = ensure()
             helm()
+            promql()
             print(binaries[KUBE_APISERVER].path.parent)
             return 0
         for name in ALL:
