@@ -45,6 +45,10 @@ check: venv ## Format check, lint, types, layer contracts
 unit: venv ## Unit tests only (pure, seconds)
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
 
+.PHONY: bench
+bench: venv ## GitOps benchmark, Faros vs kubectl (BENCH_ARGS="--objects 200"; docs/benchmarks.md)
+	$(BIN)/python -m bench.gitops $(BENCH_ARGS)
+
 .PHONY: test
 test: install check ## Everything CI runs: install, check, unit + integration + heavy tests
 	$(BIN)/pytest -q $(PYTEST_ARGS)

@@ -1,0 +1,51 @@
+"""What every measured run shares: the cluster, an API client, a work folder, N."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import secrets
+from pathlib import Path
+
+from faros.kube import client, errors
+from tests.harness import cluster as cluster_harness
+
+
+@dataclasses.dataclass
+class Context:
+    """The cluster under test and the bench's own resources on it."""
+
+    cluster: cluster_harness.Cluster
+    kube: client.Kube
+    workdir: Path
+    count: int
+    namespaces: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def counts_writes(self) -> bool:
+        """True when the API server's audit log is readable (no-op writes are counted)."""
+        return self.cluster.audit_log is not None
+
+    @property
+    def timeout(self) -> float:
+        """How long one measured step may take before the bench gives up."""
+        return 120.0 + 2.0 * self.count
+
+    @property
+    def git_root(self) -> Path:
+        """Where the bench's bare repositories live (served as file:// URLs)."""
+        return self.workdir / "git"
+
+    def new_namespace(self, label: str) -> str:
+        """Create a fresh namespace ``bench-<label>-<hex>``, deleted by :meth:`cleanup`."""
+        name = f"bench-{label}-{secrets.token_hex(3)}"
+        self.kube.request("POST", "/api/v1/namespaces", body={"metadata": {"name": name}})
+        self.namespaces.append(name)
+        return name
+
+    def cleanup(self) -> None:
+        """Delete every namespace the bench created (without waiting for them to go)."""
+        for name in self.namespaces:
+            with contextlib.suppress(errors.ApiError):
+                self.kube.request("DELETE", f"/api/v1/namespaces/{name}")
+        self.namespaces.clear()
