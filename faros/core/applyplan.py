@@ -12,7 +12,7 @@ import binascii
 import copy
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -112,14 +112,7 @@ def _owned(manifest: dict[str, Any], gto: Mapping[str, Any]) -> dict[str, Any]:
         "blockOwnerDeletion": True,
     }
     references = list(manifest["metadata"].get("ownerReferences") or [])
-    for reference in references:
-        if reference.get("controller") is True and reference.get("uid") != ours["uid"]:
-            raise ApplyError(
-                Reason.ERROR_ADDING_OWNER_REFERENCE,
-                f"unable to add owner reference to child {manifest['kind']} "
-                f"{manifest['metadata']['name']}: Object {_where(manifest)} is already owned by "
-                f"another {reference.get('kind', '')} controller {reference.get('name', '')}",
-            )
+    _refuse_other_controller(manifest, references, ours_uid=str(meta["uid"]))
     result = copy.deepcopy(manifest)
     result["metadata"]["ownerReferences"] = [
         r for r in references if r.get("uid") != ours["uid"]
@@ -191,12 +184,20 @@ def _adopt(desired: Mapping[str, Any], live: Mapping[str, Any]) -> ApplyPlan:
 def _check_controller(desired: Mapping[str, Any], live: Mapping[str, Any]) -> None:
     """Refuse a live object another controller owns: it is never stolen."""
     ours = desired["metadata"]["ownerReferences"][-1]
-    for reference in live.get("metadata", {}).get("ownerReferences") or []:
-        if reference.get("controller") is True and reference.get("uid") != ours["uid"]:
+    live_references = live.get("metadata", {}).get("ownerReferences") or []
+    _refuse_other_controller(desired, live_references, ours_uid=ours["uid"])
+
+
+def _refuse_other_controller(
+    manifest: Mapping[str, Any], references: Sequence[Mapping[str, Any]], *, ours_uid: str
+) -> None:
+    """Raise ``ErrorAddingOwnerReference`` when a reference names a controller other than us."""
+    for reference in references:
+        if reference.get("controller") is True and reference.get("uid") != ours_uid:
             raise ApplyError(
                 Reason.ERROR_ADDING_OWNER_REFERENCE,
-                f"unable to add owner reference to child {desired['kind']} "
-                f"{desired['metadata']['name']}: Object {_where(desired)} is already owned by "
+                f"unable to add owner reference to child {manifest['kind']} "
+                f"{manifest['metadata']['name']}: Object {_where(manifest)} is already owned by "
                 f"another {reference.get('kind', '')} controller {reference.get('name', '')}",
             )
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import threading
 
 import redis
 
@@ -21,9 +19,6 @@ from faros.tasks import dispatch
 from faros.watchers import runner
 
 logger = logging.getLogger(__name__)
-
-RECONCILE_EVERY = 60.0
-"""Seconds between re-derivations of the schedule from the known GitTracks."""
 
 
 def run(settings: config.Settings) -> int:
@@ -37,9 +32,7 @@ def run(settings: config.Settings) -> int:
     from faros.tasks.app import app
 
     app.conf.update(broker_url=settings.broker_url, redbeat_redis_url=settings.broker_url)
-    stop = threading.Event()
-    for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, lambda *_: stop.set())
+    stop = runner.stop_on_signals()
     kube = client.Kube.connect(settings.kubeconfig or None)
     broker = redis.Redis.from_url(settings.broker_url)
     pending = locks.RedisLocks(broker)
@@ -58,13 +51,10 @@ def run(settings: config.Settings) -> int:
     http = server.serve(
         settings.metrics_bind_address,
         exposition=lambda: generate_latest(registry),
-        healthy=lambda: all(thread.is_alive() for thread in watchers.threads),
+        healthy=watchers.healthy,
     )
-    watchers.start()
     logger.info("watching", extra={"namespace": settings.namespace or "all"})
-    while not stop.wait(RECONCILE_EVERY):
-        watchers.reconcile_entries()
-    watchers.shutdown()
+    watchers.run_until_stopped()
     if http is not None:
         http.shutdown()
     kube.close()

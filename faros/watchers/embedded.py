@@ -11,8 +11,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import signal
-import threading
 
 from faros import config
 from faros.beat import local
@@ -23,7 +21,6 @@ from faros.watchers import runner
 logger = logging.getLogger(__name__)
 
 WORKERS = 4
-RECONCILE_EVERY = 60.0
 
 
 def run(settings: config.Settings) -> int:
@@ -36,9 +33,7 @@ def run(settings: config.Settings) -> int:
     from faros.metrics import collectors, server
     from faros.tasks import inprocess
 
-    stop = threading.Event()
-    for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, lambda *_: stop.set())
+    stop = runner.stop_on_signals()
     rt = runtime.Runtime.build(settings, local_locks=True)
     dispatcher = inprocess.LocalDispatcher(rt, workers=WORKERS, stop=stop)
     schedule = local.LocalSchedule(dispatcher.sync, stop)
@@ -57,14 +52,11 @@ def run(settings: config.Settings) -> int:
     http = server.serve(
         settings.metrics_bind_address,
         exposition=lambda: generate_latest(registry),
-        healthy=lambda: all(thread.is_alive() for thread in watchers.threads),
+        healthy=watchers.healthy,
     )
     schedule.start()
-    watchers.start()
     logger.info("running", extra={"namespace": settings.namespace or "all"})
-    while not stop.wait(RECONCILE_EVERY):
-        watchers.reconcile_entries()
-    watchers.shutdown()
+    watchers.run_until_stopped()
     dispatcher.shutdown()
     if http is not None:
         http.shutdown()

@@ -12,6 +12,7 @@ watcher replicas are safe: they queue through the same keys, and tasks are idemp
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import Iterable
 from datetime import timedelta
@@ -23,6 +24,17 @@ from faros.core import identity, routing
 from faros.kube import client, discovery, watch
 
 logger = logging.getLogger(__name__)
+
+RECONCILE_EVERY = 60.0
+"""Seconds between re-derivations of the schedule from the known GitTracks."""
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT: the way every long-running command stops."""
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    return stop
 
 
 class Schedule(Protocol):
@@ -123,6 +135,18 @@ class Watchers:
                 child_stop.set()
         for thread in self.threads:
             thread.join(timeout=5)
+
+    def healthy(self) -> bool:
+        """True while every watch thread runs (the process's ``/healthz``)."""
+        return all(thread.is_alive() for thread in self.threads)
+
+    def run_until_stopped(self) -> None:
+        """Start the watches, re-derive the schedule every ``RECONCILE_EVERY`` seconds until
+        the stop event is set, then stop every watch thread."""
+        self.start()
+        while not self.stop.wait(RECONCILE_EVERY):
+            self.reconcile_entries()
+        self.shutdown()
 
     def reconcile_entries(self) -> None:
         """Re-derive the schedule from the GitTracks known now (missed deletes included)."""

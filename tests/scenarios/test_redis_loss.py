@@ -12,7 +12,7 @@ import dataclasses
 import secrets
 
 from faros.api import names
-from faros.watchers import command as watch_command
+from faros.watchers import runner
 from tests.harness import cluster as cluster_harness
 from tests.harness import gitrepos
 from tests.harness.git_servers import Transport
@@ -59,7 +59,7 @@ def test_faros_converges_after_redis_restarts_empty(
 
             # The watcher re-derives the schedule at least every RECONCILE_EVERY seconds;
             # beat then syncs on its 3 s period.
-            eventually(lambda: value("2"), timeout=watch_command.RECONCILE_EVERY + 60)
+            eventually(lambda: value("2"), timeout=runner.RECONCILE_EVERY + 60)
             kube.request("PATCH", a, body={"data": {"value": "drift"}},
                          content_type="application/merge-patch+json")  # fmt: skip
             eventually(lambda: value("2"), timeout=60)
