@@ -209,6 +209,20 @@ def pods(*mounts: str, volumes: list[Manifest], **extra: Any) -> Manifest:
     return deployment([mounted], volumes=volumes, **extra)
 
 
+def spread(*constraints: Manifest) -> Manifest:
+    """A Deployment spreading its pods by ``constraints`` (topologySpreadConstraints)."""
+    found = deployment([container("web")])
+    found["spec"]["template"]["spec"]["topologySpreadConstraints"] = list(constraints)
+    return found
+
+
+def constraint(when: str, **extra: Any) -> Manifest:
+    """A spread constraint over nodes; its merge key, topologyKey, is the same for all."""
+    selector = {"matchLabels": {"app": "web"}}
+    found = {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": when}
+    return {**found, "labelSelector": selector, **extra}
+
+
 # --- the corpus -------------------------------------------------------------------------------
 
 DEPLOYMENTS_RULE = rule(["deployments"], ["get"], ("apps",))
@@ -216,6 +230,7 @@ DATA_HOST = volume("data", hostPath={"path": "/srv/data"})
 CONFIG = volume("config", configMap={"name": "web-config"})
 DNS_UDP = port("dns", 53, "UDP")
 HTTP_SVC = service_port("http", 80, "web")
+BY_HASH = {"matchLabelKeys": ["pod-template-hash"]}
 
 HISTORIES: list[History] = [
     History(
@@ -344,6 +359,34 @@ HISTORIES: list[History] = [
             Edit({"metadata": {"labels": {"app": None}}}, MERGE),
             # The template label leaves Git (removed); the foreign ones stay.
             Apply(web(args=["--verbose"])),
+        ),
+    ),
+    History(
+        "deployment-spread-same-topology-key",
+        (
+            # Two constraints share the merge key (topologyKey); the API server accepts that, as
+            # their (topologyKey, whenUnsatisfiable) pairs differ.
+            Apply(
+                spread(
+                    constraint("DoNotSchedule", nodeTaintsPolicy="Honor"),
+                    constraint("ScheduleAnyway"),
+                )
+            ),
+            # Both gain matchLabelKeys, one loses nodeTaintsPolicy: kubectl merges both changed
+            # elements into the deleting one, so its patch holds one element, which the API
+            # server merges into the first constraint only.
+            Apply(
+                spread(
+                    constraint("DoNotSchedule", **BY_HASH), constraint("ScheduleAnyway", **BY_HASH)
+                )
+            ),
+            # Re-applied: the patch gives the first constraint matchLabelKeys again; the second
+            # never gets them.
+            Apply(
+                spread(
+                    constraint("DoNotSchedule", **BY_HASH), constraint("ScheduleAnyway", **BY_HASH)
+                )
+            ),
         ),
     ),
     History(

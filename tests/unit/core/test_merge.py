@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from faros.core import merge
+from faros.core import merge, patchmeta
 from tests.unit.core import openapi_fixtures as oaf
 from tests.unit.core.openapi_fixtures import ctr, deploy, live
 
@@ -299,3 +299,88 @@ def test_three_way_picks_the_patch_type_like_kubectl(obj, meta, content_type):
     assert patch.body == {"metadata": {"labels": {"new": "label"}}}
     assert not patch.is_empty
     assert unchanged.is_empty
+
+
+# A Widget whose spec has a pod's topologySpreadConstraints: a merge list keyed by topologyKey
+# that the API server accepts with a key twice (the pair with whenUnsatisfiable is unique).
+# Its elements hold an atomic list of scalars, and here a merged one too, like finalizers.
+SPREAD_SPEC = {
+    "type": "object",
+    "properties": {
+        "topologySpreadConstraints": {
+            "type": "array",
+            patchmeta.PATCH_STRATEGY_EXTENSION: "merge",
+            patchmeta.PATCH_MERGE_KEY_EXTENSION: "topologyKey",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "topologyKey": {"type": "string"},
+                    "whenUnsatisfiable": {"type": "string"},
+                    "nodeTaintsPolicy": {"type": "string"},
+                    "matchLabelKeys": {"type": "array", "items": {"type": "string"}},
+                    "finalizers": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        patchmeta.PATCH_STRATEGY_EXTENSION: "merge",
+                    },
+                },
+            },
+        },
+    },
+}
+HOST = "kubernetes.io/hostname"
+
+
+def spread(*constraints: dict[str, Any]) -> dict[str, Any]:
+    meta = {"name": "w", "namespace": "default"}
+    spec = {"topologySpreadConstraints": list(constraints)}
+    return {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": meta, "spec": spec}
+
+
+def test_a_topology_key_twice_gets_kubectls_patch():
+    hard = {"topologyKey": HOST, "whenUnsatisfiable": "DoNotSchedule"}
+    soft = {"topologyKey": HOST, "whenUnsatisfiable": "ScheduleAnyway"}
+    keys = {"matchLabelKeys": ["pod-template-hash"]}
+    applied = spread({**hard, "nodeTaintsPolicy": "Honor"}, soft)
+
+    patch = merge.three_way(
+        original=applied,
+        modified=spread({**hard, **keys}, {**soft, **keys}),
+        current=applied,
+        meta=oaf.widget(SPREAD_SPEC),
+    )
+
+    # What kubectl sends (apimachinery v0.34.4, the real Deployment type): both new elements
+    # are merged into the one element of the deletions patch, as the API server will too.
+    order = [{"topologyKey": HOST}, {"topologyKey": HOST}]
+    changed = {"topologyKey": HOST, "nodeTaintsPolicy": None, **keys}
+    expected = {
+        "$setElementOrder/topologySpreadConstraints": order,
+        "topologySpreadConstraints": [changed],
+    }
+    assert patch == merge.Patch(merge.PatchType.STRATEGIC, {"spec": expected})
+
+
+NAMES_TWICE = st.lists(st.sampled_from("ab"), max_size=3)
+CONSTRAINTS = st.lists(
+    st.fixed_dictionaries(
+        {"topologyKey": st.sampled_from([HOST, "zone"])},
+        optional={
+            "nodeTaintsPolicy": st.sampled_from(["Honor", "Ignore"]),
+            "matchLabelKeys": NAMES_TWICE,
+            "finalizers": NAMES_TWICE,
+        },
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@given(original=CONSTRAINTS, modified=CONSTRAINTS, current=CONSTRAINTS)
+def test_repeated_merge_keys_give_a_patch_or_a_merge_error(original, modified, current):
+    objects = {"original": spread(*original), "modified": spread(*modified)}
+    try:
+        patch = merge.three_way(**objects, current=spread(*current), meta=oaf.widget(SPREAD_SPEC))
+    except merge.MergeError:
+        return
+    assert patch.content_type is merge.PatchType.STRATEGIC

@@ -311,6 +311,113 @@ def test_widget_fields(current, modified, expected):
     assert patch == ({"spec": expected} if expected else {})
 
 
+STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+MERGED_STRINGS = {**STRINGS, patchmeta.PATCH_STRATEGY_EXTENSION: "merge"}
+DUPS_SPEC = {
+    "type": "object",
+    "properties": {
+        "tags": MERGED_STRINGS,
+        "dups": {
+            "type": "array",
+            **oaf.MERGE_BY_ID,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "tags": MERGED_STRINGS,  # like metadata.finalizers
+                    "args": STRINGS,  # atomic, like a container's args
+                    "rules": {"type": "array", "items": {"type": "object"}},  # atomic, of maps
+                },
+            },
+        },
+    },
+}
+ONES = [{"id": 1}, {"id": 1}]
+DROP_A = {"$deleteFromPrimitiveList/tags": ["a"]}
+
+
+def dups(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"dups": list(items)}
+
+
+def one(key: int = 1, /, **fields: Any) -> dict[str, Any]:
+    return {"id": key, **fields}
+
+
+# Elements of ``dups`` sharing a merge key: (id, original, modified, current, expected patch of
+# spec), each the patch strategicpatch.CreateThreeWayMergePatch (apimachinery v0.34.4) makes.
+DUPLICATE_KEYS: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], Any]] = [
+    ("scalar merge lists merged", dups(one(tags=["a"])), dups(one(tags=["a"]), one(tags=["b"])),
+     dups(one(tags=["a"])),
+     {f"{ORDER}/dups": ONES,
+      "dups": [{**DROP_A, f"{ORDER}/tags": ["b"], "id": 1, "tags": ["a", "b"]}]}),
+    ("merged scalars deduplicated", dups(one(2)), dups(one(tags=[]), one(tags=["c", "c"])),
+     dups(one(2), one(2)),
+     {f"{ORDER}/dups": ONES, "dups": [one(tags=["c"]), one(2, **DELETE)]}),
+    ("merged scalars in the order of Go's reused slice", dups(one(name="p")),
+     dups(one(tags=["c"]), one(tags=["a", "a", "b"])), dups(one(name="p")),
+     {f"{ORDER}/dups": ONES, "dups": [one(name=None, tags=["a", "c", "b"])]}),
+    ("atomic lists replaced in turn", dups(one(name="p", args=["a"])),
+     dups(one(args=["b"]), one(args=["c"])), dups(one(name="p", args=["a"])),
+     {f"{ORDER}/dups": ONES, "dups": [one(name=None, args=["b"])]}),
+    ("atomic lists of maps replaced in turn", dups(one(name="p")),
+     dups(one(rules=[{"r": 1}]), one(rules=[{"r": 2}])), dups(one(name="p")),
+     {f"{ORDER}/dups": ONES, "dups": [one(name=None, rules=[{"r": 1}])]}),
+    ("duplicates in current too", dups(one(2, name="p")),
+     dups(one(2, tags=["b", "a"]), one(2, tags=[])), dups(one(2), one(2)),
+     {f"{ORDER}/dups": [{"id": 2}, {"id": 2}], "dups": [one(2, name=None, tags=["b", "a"])]}),
+    ("duplicates in original too", dups(one(), one(name="p")),
+     dups(one(2, tags=["c"]), one(2, tags=["a"])), dups(one()),
+     {f"{ORDER}/dups": [{"id": 2}, {"id": 2}],
+      "dups": [one(2, tags=["c", "a"]), one(**DELETE), one(**DELETE)]}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("original", "modified", "current", "expected"),
+    [pytest.param(*case[1:], id=case[0]) for case in DUPLICATE_KEYS],
+)
+def test_duplicate_merge_keys_are_merged_like_kubectl(original, modified, current, expected):
+    patch = merge.three_way_strategic(
+        original={"spec": original},
+        modified={"spec": modified},
+        current={"spec": current},
+        meta=oaf.widget(DUPS_SPEC),
+    )
+
+    assert patch == {"spec": expected}
+
+
+# Where kubectl fails on repeated merge keys or scalars: (id, original, modified, current, error).
+DUPLICATE_FAILURES = [
+    ("list null in one patch, ordered in the other", dups(one(tags=["a"])),
+     dups(one(tags=["b"]), one()), dups(one(tags=["a"]), one()), "tags is null in one patch"),
+    ("orders differ", dups(one(name="p")), dups(one(tags=["a"]), one(tags=["b"])),
+     dups(one(tags=["c"]), one(tags=["c"])), r'conflicting \$setElementOrder/tags'),
+    ("ordered list with no elements", dups(one(name="p")), dups(one(tags=["c", "b"]), one(tags=[])),
+     dups(one(tags=["b", "c"]), one()), "no elements in the lists at Widget.spec.dups.tags"),
+    ("repeated keys apart", dups(one(args=[])), dups(one(name="p"), one(2), one(name="q")),
+     dups(one()), "list at Widget.spec.dups does not follow"),
+    ("repeated scalars apart", {"tags": ["c"]}, {"tags": ["a", "b", "a"]}, {"tags": ["c"]},
+     "list at Widget.spec.tags does not follow"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("original", "modified", "current", "message"),
+    [pytest.param(*case[1:], id=case[0]) for case in DUPLICATE_FAILURES],
+)
+def test_duplicates_kubectl_cannot_merge_are_merge_errors(original, modified, current, message):
+    with pytest.raises(merge.MergeError, match=message):
+        merge.three_way_strategic(
+            original={"spec": original},
+            modified={"spec": modified},
+            current={"spec": current},
+            meta=oaf.widget(DUPS_SPEC),
+        )
+
+
 NAMES = st.sampled_from(["app", "side", "init"])
 ENV = st.lists(
     st.fixed_dictionaries({"name": st.sampled_from("ABC"), "value": st.text("xy", max_size=2)}),
