@@ -1,8 +1,11 @@
 """Celery settings for Faros, each read from the environment (``FAROS_*``), no logic.
 
-The timing chain keeps a task's hard limit below its lock's TTL, and the lock's TTL below
-the broker's visibility timeout, so a task that dies holding a lock frees it before the
-broker hands the task to another worker.
+Timeouts, shortest first (docs/operations.md, "Timeouts"): a lock lives ``FAROS_LOCK_TTL``
+(30 s) and is extended every third of it while its task runs; a message a worker holds is
+redelivered ``FAROS_VISIBILITY_TIMEOUT`` (30 s) after its worker stopped refreshing it
+(``faros.tasks.visibility``), checked every 5 s; so the task of a worker killed with SIGKILL
+runs again on another worker within about 35 s, just as its locks expire. The time limits
+only stop a task that hangs.
 """
 
 import os
@@ -13,11 +16,10 @@ broker_url = os.environ.get("FAROS_BROKER_URL") or os.environ.get(
 
 task_soft_time_limit = int(os.environ.get("FAROS_TASK_SOFT_TIME_LIMIT", "240"))
 task_time_limit = int(os.environ.get("FAROS_TASK_TIME_LIMIT", "300"))
-lock_ttl = int(os.environ.get("FAROS_LOCK_TTL", "330"))
 broker_transport_options = {
-    "visibility_timeout": int(os.environ.get("FAROS_VISIBILITY_TIMEOUT", "3600")),
-    # Look for tasks of dead workers every 10 s (kombu's default scans every 100 s).
-    "unacked_restore_interval": 10,
+    "visibility_timeout": int(os.environ.get("FAROS_VISIBILITY_TIMEOUT", "30")),
+    # Look for tasks of dead workers every 5 s (kombu's default scans every 100 s).
+    "unacked_restore_interval": 5,
     "unacked_restore_throttle": 1,
 }
 

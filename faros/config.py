@@ -20,23 +20,14 @@ from pathlib import Path
 from typing import Any, NamedTuple, NoReturn, TypeVar
 
 from faros.api import names
+from faros.core import errors
 
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.StrEnum)
 
 
-class ConfigError(ValueError):
-    """A flag or variable has a bad value, or two of them contradict each other."""
-
-    def __init__(self, flag: str, value: str | None, reason: str) -> None:
-        super().__init__(flag, value, reason)
-        self.flag = flag
-        self.value = value
-        self.reason = reason
-
-    def __str__(self) -> str:
-        text = f"{self.flag}: {self.reason}" if self.flag else self.reason
-        return text.replace("\r", "\\r").replace("\n", "\\n")  # always one line
+ConfigError = errors.ConfigError
+"""A flag or variable has a bad value, or two of them contradict each other."""
 
 
 class HelpRequested(Exception):  # a request, not a failure: no "Error" suffix
@@ -413,7 +404,7 @@ class _Parser(argparse.ArgumentParser):
         flag, colon, reason = message.removeprefix("argument ").partition(": ")
         if not message.startswith("argument ") or not colon:
             flag, reason = "", message
-        raise ConfigError(flag, None, reason)
+        raise ConfigError(flag=flag, value=None, reason=reason)
 
     def print_help(self, file: Any = None) -> NoReturn:
         raise HelpRequested(self.format_help())
@@ -452,11 +443,13 @@ def parse(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[Command, Set
     args, extra = build_parser().parse_known_args(list(argv))
     if extra:
         kind = "unknown flag" if extra[0].startswith("-") else "unexpected argument"
-        raise ConfigError(extra[0].partition("=")[0], extra[0], kind)
+        raise ConfigError(flag=extra[0].partition("=")[0], value=extra[0], reason=kind)
     if args.version or args.command == Command.VERSION:
         return Command.VERSION, Settings()
     if args.command is None:
-        raise ConfigError("", None, f"missing command (expected one of {', '.join(Command)})")
+        raise ConfigError(
+            flag="", value=None, reason=f"missing command (expected one of {', '.join(Command)})"
+        )
     command = Command(args.command)
 
     def source(option: Option) -> tuple[str, str] | None:
@@ -475,7 +468,7 @@ def parse(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[Command, Set
         try:
             return name, option.convert(raw)
         except ValueError as exc:
-            raise ConfigError(name, raw, str(exc)) from None
+            raise ConfigError(flag=name, value=raw, reason=str(exc)) from None
 
     given = {field: read(option) for field, (option, _) in fields().items()}
     values = {field: found[1] for field, found in given.items() if found is not None}
@@ -493,10 +486,12 @@ def _check(settings: Settings, *, namespace_source: str) -> None:
     clustergittracks = settings.clustergittrack_mode is not names.ClusterGitTrackMode.DISABLED
     if namespace and not gittracks:
         reason = "Cannot run with both a namespace and gittrack-mode disabled"
-        raise ConfigError(namespace_source, namespace, reason)
+        raise ConfigError(flag=namespace_source, value=namespace, reason=reason)
     if namespace and clustergittracks:
         reason = f'Cannot run with namespace "{namespace}" and clustergittrack-mode enabled'
-        raise ConfigError(namespace_source, namespace, reason)
+        raise ConfigError(flag=namespace_source, value=namespace, reason=reason)
     if not gittracks and not clustergittracks:
         reason = "gittrack-mode and clustergittrack-mode are both Disabled: Faros would have "
-        raise ConfigError("--clustergittrack-mode", "Disabled", reason + "nothing to do")
+        raise ConfigError(
+            flag="--clustergittrack-mode", value="Disabled", reason=reason + "nothing to do"
+        )

@@ -1,10 +1,12 @@
 """Per-object locks and de-duplication keys in Redis.
 
-A lock has a TTL and is renewed by its holder between steps; a holder that finds it lost
-must stop before writing. The API server's resourceVersion preconditions stay the final
-fence against a stale writer. De-duplication keys (``SET NX EX``) let a storm of events for
-one object queue a handful of tasks, with client-go workqueue semantics: the task deletes
-the key before it reads the world, so an event during the task queues one more run.
+A lock has a short TTL, extended by a thread of its holder while the holder works, so a
+holder killed with SIGKILL frees it within the TTL; a holder that finds it lost must stop
+before writing (``renew`` raises ``faros.core.errors.LockLost``). The API server's
+resourceVersion preconditions stay the final fence against a stale writer.
+De-duplication keys (``SET NX EX``) let a storm of events for one object queue a handful
+of tasks, with client-go workqueue semantics: the task deletes the key before it reads the
+world, so an event during the task queues one more run.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from typing import Protocol
 import redis
 from redis.exceptions import LockError, LockNotOwnedError
 
+from faros.core import errors
+
 logger = logging.getLogger(__name__)
 
 
 class Lease(Protocol):
-    """A held lock: renew it between steps; renewing raises ``LockLostError`` once lost."""
+    """A held lock: ``renew`` between steps raises ``LockLost`` once it is lost."""
 
     def renew(self) -> None: ...
 
@@ -48,28 +52,56 @@ class Locks(Protocol):
         ...
 
 
-class LockLostError(RuntimeError):
-    """The lock expired or was taken over: the holder must not write."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(f"lost the lock {key}")
-        self.key = key
-
-
 class Held:
-    """A lock this process holds."""
+    """A Redis lock this process holds, kept alive by a thread while the holder works.
+
+    The lock's TTL is short (``--lock-ttl``, seconds): a holder killed with SIGKILL frees
+    its objects that fast. While the holder lives, a daemon thread extends the TTL every
+    third of it; when an extension fails (the key expired or was taken, or Redis is gone for
+    longer than the TTL), the lock counts as lost and the next ``renew`` raises.
+    """
 
     def __init__(self, lock: redis.lock.Lock, key: str, ttl: float) -> None:
         self._lock = lock
         self.key = key
         self.ttl = ttl
+        self._lost = False
+        self._done = threading.Event()
+        self._keeper = threading.Thread(target=self._keep, name=f"lock-{key}", daemon=True)
+        self._keeper.start()
 
     def renew(self) -> None:
-        """Reset the TTL; raise ``LockLostError`` when the lock is no longer ours."""
+        """Reset the TTL now; raise ``LockLost`` when the lock is no longer ours."""
+        if self._lost:
+            raise errors.LockLost(key=self.key)
         try:
             self._lock.reacquire()
         except (LockNotOwnedError, LockError):
-            raise LockLostError(self.key) from None
+            self._lost = True
+            raise errors.LockLost(key=self.key) from None
+        except redis.RedisError as error:
+            raise errors.LockLost(key=self.key) from error
+
+    def stop(self) -> None:
+        """Stop extending the TTL (the lock is being released)."""
+        self._done.set()
+        self._keeper.join(timeout=5)
+
+    def _keep(self) -> None:
+        last = time.monotonic()
+        while not self._done.wait(self.ttl / 3):
+            try:
+                self._lock.reacquire()
+                last = time.monotonic()
+            except (LockNotOwnedError, LockError):
+                self._lost = True
+                logger.warning("lock lost while held", extra={"key": self.key})
+                return
+            except redis.RedisError:
+                if time.monotonic() - last >= self.ttl:
+                    self._lost = True
+                    logger.warning("lock lost: Redis unreachable", extra={"key": self.key})
+                    return
 
 
 class RedisLocks:
@@ -81,29 +113,47 @@ class RedisLocks:
     @contextlib.contextmanager
     def hold(self, key: str, *, ttl: float) -> Iterator[Held | None]:
         """Try to take ``key`` without waiting: yield the held lock, or None when busy."""
-        lock = self.client.lock(key, timeout=ttl, blocking=False)
-        if not lock.acquire(blocking=False):
+        # Not thread-local: the keeper thread extends the lock with the holder's token.
+        lock = self.client.lock(key, timeout=ttl, blocking=False, thread_local=False)
+        with _reaching():
+            taken = lock.acquire(blocking=False)
+        if not taken:
             yield None
             return
+        held = Held(lock, key, ttl)
         try:
-            yield Held(lock, key, ttl)
+            yield held
         finally:
+            held.stop()
             try:
                 lock.release()
             except LockError:
                 logger.warning("lock expired before release", extra={"key": key})
+            except redis.RedisError as error:
+                logger.warning("lock not released", extra={"key": key, "error": str(error)})
 
     def mark_pending(self, key: str, *, ttl: float) -> bool:
         """Set the de-duplication key; True when it was not set (the caller should enqueue)."""
-        return bool(self.client.set(key, b"1", nx=True, ex=max(1, round(ttl))))
+        with _reaching():
+            return bool(self.client.set(key, b"1", nx=True, ex=max(1, round(ttl))))
 
     def clear_pending(self, key: str) -> bool:
         """Delete the de-duplication key; True when it was set."""
-        return bool(self.client.delete(key))
+        with _reaching():
+            return bool(self.client.delete(key))
 
     def close(self) -> None:
         """Close the Redis connection pool."""
         self.client.close()
+
+
+@contextlib.contextmanager
+def _reaching() -> Iterator[None]:
+    """Turn a Redis failure into the policy's transient ``Unreachable``."""
+    try:
+        yield
+    except redis.RedisError as error:
+        raise errors.Unreachable(what="Redis", reason=str(error)) from error
 
 
 class LocalHeld:

@@ -12,13 +12,12 @@ import binascii
 import copy
 import dataclasses
 import enum
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
-
 from faros.api import conditions, names
-from faros.core import merge, patchmeta
+from faros.core import errors, merge, patchmeta, yamldocs
 
 Reason = conditions.GitTrackObjectReason
 APPLY_PATCH = "application/apply-patch+yaml"
@@ -35,13 +34,20 @@ class Action(enum.StrEnum):
     NOTHING = "nothing"
 
 
-class ApplyError(Exception):
-    """The GitTrackObject cannot be applied; ``reason`` is its ObjectInSync reason."""
+class ApplyError(errors.InputError):
+    """The GitTrackObject cannot be applied as it is (bad input, terminal); ``reason`` is its
+    ObjectInSync reason."""
 
     def __init__(self, reason: conditions.GitTrackObjectReason, message: str) -> None:
-        super().__init__(message)
+        super().__init__(reason=reason, message=message)
         self.reason = reason
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.reason, self.message))
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -71,9 +77,12 @@ def decode(gto: Mapping[str, Any]) -> Child:
     spec = gto.get("spec", {})
     label = f"{spec.get('kind', '')} {spec.get('name', '')}"
     try:
-        text = base64.b64decode(str(spec.get("data", "")), validate=True)
-        manifest = yaml.safe_load(text.decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, yaml.YAMLError) as error:
+        data = base64.b64decode(str(spec.get("data", "")), validate=True)
+        try:  # JSON as the sync writes it, numbers exact (int() refuses NaN and Infinity)
+            manifest = json.loads(data.decode("utf-8"), parse_constant=int)
+        except (ValueError, RecursionError):  # else one YAML document, read as files are
+            manifest = yamldocs.single(data)
+    except (binascii.Error, yamldocs.DocumentError) as error:  # neither quotes the data
         raise ApplyError(
             Reason.ERROR_UNMARSHALLING_DATA,
             f"error reading child {label}: unable to unmarshal data: {_one_line(error)}",

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from faros.api import names
+from faros.core import errors
 
 KNOWN_HOSTS_KEY = "known_hosts"
 """Optional key of the deployKey Secret holding extra SSH host keys (known_hosts format)."""
@@ -17,7 +18,7 @@ KNOWN_HOSTS_KEY = "known_hosts"
 WRAP = "unable to retrieve git credentials from secret: "
 
 
-class DeployKeyError(ValueError):
+class DeployKeyError(errors.Refused):
     """The deployKey or its Secret cannot give credentials; ``str()`` says why."""
 
 

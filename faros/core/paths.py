@@ -24,10 +24,12 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable
 
+from faros.core import errors
+
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-class SubPathError(ValueError):
+class SubPathError(errors.Refused):
     """A GitTrack ``subPath`` Faros refuses; ``str()`` says why."""
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from faros.core import identity, manifests
 
@@ -72,6 +72,21 @@ class GcPlan:
     release: tuple[identity.ObjectKey, ...] = ()
     skipped: str = ""
     """Why garbage collection does not run this sync; "" when it runs."""
+    waiting: tuple[identity.ObjectKey, ...] = ()
+    """Left over, but holding a kind discovery could not resolve this sync: kept for now."""
+
+    @property
+    def waiting_message(self) -> str:
+        """Why some GitTrackObjects were not collected; "" when none waited."""
+        if not self.waiting:
+            return ""
+        names = ", ".join(key.namespaced_name for key in self.waiting[:5])
+        more = f" and {len(self.waiting) - 5} more" if len(self.waiting) > 5 else ""
+        return (
+            f"{len(self.waiting)} GitTrackObject(s) left over were not deleted because the "
+            f"API server does not serve their kind now, so their objects cannot be told "
+            f"apart: {names}{more}; they are collected once discovery finds the kind again"
+        )
 
 
 GC_SKIPPED_PARSE = (
@@ -131,10 +146,15 @@ def plan_gc(
     existing: Iterable[identity.ObjectKey],
     files: Sequence[manifests.FileResult],
     results: Iterable[ObjectResult],
+    held: Mapping[identity.ObjectKey, identity.ObjectKey | None] | None = None,
+    unresolved: Collection[tuple[str, str]] = (),
 ) -> GcPlan:
     """Select what to delete among ``existing`` (the GitTrackObjects this GitTrack controls).
 
-    Call only after the files were fetched; a Git error skips garbage collection.
+    Call only after the files were fetched; a Git error skips garbage collection. ``held``
+    maps each GitTrackObject to the child it holds; a leftover holding a (group, kind) in
+    ``unresolved`` (discovery had no answer for it this sync) waits: GC never acts on a
+    guess of an object's scope.
     """
     if not files:
         return GcPlan(skipped=GC_SKIPPED_NO_FILES)
@@ -148,10 +168,17 @@ def plan_gc(
         if result.outcome is Outcome.FAILED:
             failed_names.add(result.gto.name)
     leftover = sorted(key for key in set(existing) - kept if key.name not in failed_names)
+    waiting = tuple(key for key in leftover if _kind_of((held or {}).get(key)) in unresolved)
+    leftover = [key for key in leftover if key not in waiting]
     return GcPlan(
         delete=tuple(key for key in leftover if key not in ignored),
         release=tuple(key for key in leftover if key in ignored),
+        waiting=waiting,
     )
+
+
+def _kind_of(child: identity.ObjectKey | None) -> tuple[str, str] | None:
+    return None if child is None else (child.group, child.kind)
 
 
 def gc_failure(*, gto: identity.ObjectKey, error: str) -> str:

@@ -14,8 +14,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from faros.api import conditions, names
-from faros.core import identity, rules, synccalc
+from faros.api import names
+from faros.core import delivery, identity, rules, synccalc
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -48,12 +48,15 @@ class Step:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Plan:
-    """Steps for allowed objects, results for ignored ones, and ControllerMismatch events."""
+    """Steps for allowed objects, results for the others, and ControllerMismatch events."""
 
     steps: tuple[Step, ...]
     ignored: tuple[synccalc.ObjectResult, ...]
+    """Objects not written: ignored by a rule, defined twice, or of a kind not served."""
     mismatches: tuple[tuple[str, str], ...]
     """(``ignoredFiles`` key, Event message) per object whose GitTrackObject another owns."""
+    unresolved: frozenset[tuple[str, str]] = frozenset()
+    """(group, kind) of every manifest whose kind discovery could not resolve this sync."""
 
 
 def plan(
@@ -64,31 +67,53 @@ def plan(
     owner: rules.Owner,
     policy: rules.Policy,
     stamp: Mapping[str, str] | None = None,
+    origins: Sequence[str] = (),
 ) -> Plan:
     """Decide, for every parsed object, what the sync writes.
 
-    ``kinds`` maps (apiVersion, kind) to discovery's answer; an unknown kind (a CRD not
-    established yet) is taken as namespaced when the manifest names a namespace, and its
-    GitTrackObject is written anyway: applying it waits for the kind. ``existing`` maps the
-    key of every GitTrackObject that exists in scope (whoever owns it) to its body.
+    ``kinds`` maps (apiVersion, kind) to discovery's answer. ``existing`` maps the key of
+    every GitTrackObject that exists in scope (whoever owns it) to its body. ``origins`` names
+    the file of each object (same order), for the messages about objects defined twice.
     ``stamp`` holds annotations written with a GitTrackObject whenever it is created or its
     data changes (the commit time and repository, for time-to-deploy); they alone never
     cause a write.
+
+    An object defined twice (same group, kind, namespace and name) is taken from its first
+    file in path order; the others are reported as failed, naming both files. A kind
+    discovery cannot resolve now (a CRD not established yet, a served version switched off,
+    an API server restarting) is never guessed over what exists: when a GitTrackObject
+    already holds an object of that group, kind and name, it is kept exactly as it is (same
+    scope, same data) and the object is reported as waiting; only a new object's
+    GitTrackObject is written, namespaced when the manifest names a namespace, so that a
+    CRD and its resources can be applied from one repository.
     """
-    children: list[tuple[identity.ObjectKey, Mapping[str, Any], Kind | None]] = []
-    for manifest in objects:
-        kind = kinds.get((str(manifest["apiVersion"]), str(manifest["kind"])))
-        namespaced = kind.namespaced if kind else bool(manifest["metadata"].get("namespace"))
-        children.append((identity.child_key(manifest, namespaced=namespaced), manifest, kind))
     held = {key: held_child(body) for key, body in existing.items()}
+    children: list[tuple[identity.ObjectKey, Mapping[str, Any], Kind | None, str]] = []
+    waiting: list[synccalc.ObjectResult] = []
+    unresolved: set[tuple[str, str]] = set()
+    for index, manifest in enumerate(objects):
+        origin = origins[index] if index < len(origins) else ""
+        kind = kinds.get((str(manifest["apiVersion"]), str(manifest["kind"])))
+        if kind is None:
+            child = identity.child_key(manifest, namespaced=True)
+            unresolved.add((child.group, child.kind))
+            kept = _holding(held, child)
+            if kept is not None:
+                waiting.append(_waiting(kept, manifest))
+                continue
+        namespaced = kind.namespaced if kind else bool(manifest["metadata"].get("namespace"))
+        children.append(
+            (identity.child_key(manifest, namespaced=namespaced), manifest, kind, origin)
+        )
+    children, twice = _first_definitions(children)
     keys = identity.gto_keys(
-        [child for child, _, _ in children],
+        [child for child, _, _, _ in children],
         existing={key: child for key, child in held.items() if child is not None},
     )
     steps: list[Step] = []
-    ignored: list[synccalc.ObjectResult] = []
+    ignored: list[synccalc.ObjectResult] = [*waiting]
     mismatches: list[tuple[str, str]] = []
-    for child, manifest, kind in children:
+    for child, manifest, kind, _ in children:
         gto = keys[child]
         namespaced = kind.namespaced if kind else bool(child.namespace)
         decision = rules.decide(
@@ -117,7 +142,60 @@ def plan(
                 in_sync=current is not None and is_in_sync(current),
             )
         )
-    return Plan(tuple(steps), tuple(ignored), tuple(mismatches))
+    ignored += [
+        synccalc.ObjectResult(keys[first], synccalc.Outcome.FAILED, message)
+        for first, message in twice
+    ]
+    return Plan(tuple(steps), tuple(ignored), tuple(mismatches), frozenset(unresolved))
+
+
+_Child = tuple[identity.ObjectKey, Mapping[str, Any], "Kind | None", str]
+
+
+def _first_definitions(
+    children: Sequence[_Child],
+) -> tuple[list[_Child], list[tuple[identity.ObjectKey, str]]]:
+    """Keep the first definition of each object; a message for each later one."""
+    first: dict[tuple[str, str, str, str], _Child] = {}
+    twice: list[tuple[identity.ObjectKey, str]] = []
+    for entry in children:
+        child, manifest, _, origin = entry
+        if child.identity not in first:
+            first[child.identity] = entry
+            continue
+        kept = first[child.identity]
+        where = f"{child.namespace}/{child.name}" if child.namespace else child.name
+        twice.append(
+            (
+                kept[0],
+                f"{manifest['kind']} {where} is defined more than once: in '{kept[3]}' and in "
+                f"'{origin}'; the definition in '{kept[3]}' (first in path order) is applied",
+            )
+        )
+    return list(first.values()), twice
+
+
+def _holding(
+    held: Mapping[identity.ObjectKey, identity.ObjectKey | None], child: identity.ObjectKey
+) -> identity.ObjectKey | None:
+    """The GitTrackObject holding an object of ``child``'s group, kind and name, in the
+    manifest's namespace or cluster-scoped (the scope discovery could not tell)."""
+    found = [
+        gto
+        for gto, held_key in held.items()
+        if held_key is not None
+        and (held_key.group, held_key.kind, held_key.name) == (child.group, child.kind, child.name)
+        and held_key.namespace in (child.namespace, "")
+    ]
+    return min(found) if found else None
+
+
+def _waiting(gto: identity.ObjectKey, manifest: Mapping[str, Any]) -> synccalc.ObjectResult:
+    message = (
+        f"kind {manifest['kind']} in {manifest['apiVersion']} is not served by the API server "
+        f"now; GitTrackObject '{gto.name}' is kept as it is until discovery finds the kind"
+    )
+    return synccalc.ObjectResult(gto, synccalc.Outcome.FAILED, message)
 
 
 def gto_body(
@@ -162,11 +240,12 @@ def held_child(body: Mapping[str, Any]) -> identity.ObjectKey | None:
 
 
 def is_in_sync(body: Mapping[str, Any]) -> bool:
-    """True when a GitTrackObject's status says ObjectInSync=True."""
-    for condition in body.get("status", {}).get("conditions", []):
-        if condition.get("type") == conditions.GitTrackObjectConditionType.OBJECT_IN_SYNC:
-            return bool(condition.get("status") == conditions.ConditionStatus.TRUE)
-    return False
+    """True when a GitTrackObject's status says ObjectInSync=True for its current spec.
+
+    A status written for an older generation says nothing about the current one: the apply
+    of the new spec may not have run (a lost task, a killed worker).
+    """
+    return delivery.is_generation_applied(body)
 
 
 def update_patch(body: Mapping[str, Any]) -> dict[str, Any]:

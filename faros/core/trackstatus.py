@@ -111,13 +111,24 @@ def _outcomes(
             _UP_TO_DATE: _not_run(current, _UP_TO_DATE, why=NOT_FETCHED),
             _GC: _not_run(current, _GC, why=NOT_FETCHED),
         }
-    skipped = report.gc.skipped
     return {
         _FETCHED: _result(_FETCHED, []),
         _PARSED: _result(_PARSED, synccalc.parse_errors(report.files)),
         _UP_TO_DATE: _result(_UP_TO_DATE, synccalc.failures(report.results)),
-        _GC: _not_run(current, _GC, why=skipped) if skipped else _result(_GC, report.gc_errors),
+        _GC: _collected(report, current),
     }
+
+
+def _collected(report: SyncReport, current: Sequence[types.Condition]) -> _Setting:
+    """ChildrenGarbageCollected: skipped, failed, partly waiting for discovery, or done."""
+    if report.gc.skipped:
+        return _not_run(current, _GC, why=report.gc.skipped)
+    waiting = report.gc.waiting_message
+    if report.gc_errors:
+        return _result(_GC, [*report.gc_errors, waiting] if waiting else report.gc_errors)
+    if waiting:
+        return _not_run(current, _GC, why=waiting)
+    return _result(_GC, [])
 
 
 def _result(condition_type: conditions.GitTrackConditionType, errors: Sequence[str]) -> _Setting:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import git
 
-from faros.core import deploykeys, paths, redact, sources
+from faros.core import deploykeys, errors, paths, redact, sources
 from faros.git import credentials as creds
 
 logger = logging.getLogger(__name__)
@@ -38,8 +38,23 @@ _BASE_ENV = {
 }
 
 
-class FetchError(Exception):
+class FetchError(errors.FarosError):
     """Git could not fetch or resolve; ``str()`` is the message for the user (redacted)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFetched(FetchError, errors.InputError):
+    """The repository, reference or sub-path gives no files as it is (bad input)."""
+
+
+class FetchUnavailable(FetchError, errors.TransientError):
+    """Git timed out or could not reach the server: worth a retry."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -64,12 +79,19 @@ class Store:
         allow_file: bool = False,
         max_file_bytes: int = 10 * 1024 * 1024,
     ) -> None:
+        self.owned = root is None
+        """The cache is this store's own temporary folder, removed by :meth:`close`."""
         self.root = root if root is not None else Path(tempfile.mkdtemp(prefix="faros-repos-"))
         self.root.mkdir(parents=True, exist_ok=True)
         self.fetch_timeout = fetch_timeout
         self.known_hosts_files = list(known_hosts_files)
         self.allow_file = allow_file
         self.max_file_bytes = max_file_bytes
+
+    def close(self) -> None:
+        """Remove the cache when it is this store's own temporary folder."""
+        if self.owned:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def snapshot(
         self,
@@ -113,8 +135,9 @@ class Store:
                 kill_after_timeout=self.fetch_timeout,
             )
         except git.GitCommandError as error:
-            reason = _explain(error, self.fetch_timeout)
-            raise FetchError(f"failed to fetch repository '{redact.url(url)}': {reason}") from None
+            reason, transient = _explain(error, self.fetch_timeout)
+            kind = FetchUnavailable if transient else NotFetched
+            raise kind(f"failed to fetch repository '{redact.url(url)}': {reason}") from None
 
     def _read(self, commit: git.Commit, sub_path: str) -> Snapshot:
         tree: git.Tree = commit.tree
@@ -122,9 +145,9 @@ class Store:
             try:
                 entry = commit.tree / sub_path.rstrip("/")
             except KeyError:
-                raise FetchError(f"no files for subpath '{sub_path}'") from None
+                raise NotFetched(f"no files for subpath '{sub_path}'") from None
             if not isinstance(entry, git.Tree):
-                raise FetchError(f"subpath '{sub_path}' is not a folder")
+                raise NotFetched(f"subpath '{sub_path}' is not a folder")
             tree = entry
         files: list[tuple[str, bytes]] = []
         refused: dict[str, str] = {}
@@ -144,7 +167,7 @@ class Store:
                 files.append((path, item.data_stream.read()))
         files.sort()
         if not files and not refused:
-            raise FetchError(f"no files for subpath '{sub_path}'")
+            raise NotFetched(f"no files for subpath '{sub_path}'")
         return Snapshot(
             commit=commit.hexsha,
             committed_at=commit.committed_datetime.astimezone(datetime.UTC),
@@ -192,16 +215,37 @@ def _resolve(repo: git.Repo, reference: str, env: dict[str, str]) -> git.Commit:
         except git.GitCommandError:
             continue
         return repo.commit(sha)
-    raise FetchError(f"failed to checkout '{reference}': reference not found")
+    raise NotFetched(f"failed to checkout '{reference}': reference not found")
 
 
-def _explain(error: git.GitCommandError, timeout: float) -> str:
-    """The useful line of git's stderr, redacted; or a timeout message."""
+_UNREACHABLE = (
+    "could not resolve host",
+    "connection refused",
+    "connection timed out",
+    "connection reset",
+    "operation timed out",
+    "network is unreachable",
+    "no route to host",
+    "the remote end hung up unexpectedly",
+    "early eof",
+    "returned error: 5",
+    "gnutls_handshake",
+    "ssl_connect",
+    "temporary failure in name resolution",
+)
+"""git messages (lower case) of a server that did not answer: transient, unlike a missing
+repository, a refused key or a wrong password."""
+
+
+def _explain(error: git.GitCommandError, timeout: float) -> tuple[str, bool]:
+    """The useful line of git's stderr, redacted, or a timeout message; and whether the
+    failure is transient (a timeout or a server out of reach)."""
     text = str(error.stderr or "").strip()
     if "did not complete in" in str(error) or error.status in (-9, 137):
-        return f"timed out after {timeout:g}s"
+        return f"timed out after {timeout:g}s", True
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     lines = [line.removeprefix("stderr: ").strip("'") for line in lines]
     noise = ("Please make sure", "and the repository exists", "hint:", "Warning: Permanently")
     useful = [line for line in lines if not line.startswith(noise)][-3:]
-    return redact.message("; ".join(useful) or f"git exited with status {error.status}")
+    transient = any(marker in text.lower() for marker in _UNREACHABLE)
+    return redact.message("; ".join(useful) or f"git exited with status {error.status}"), transient

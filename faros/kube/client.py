@@ -90,8 +90,8 @@ class Kube:
         )
         try:
             data = response.read()
-        except urllib3.exceptions.HTTPError as error:
-            raise errors.Unavailable(status=0, reason="", message=str(error)) from error
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise errors.broken(error) from error
         finally:
             response.release_conn()
         try:
@@ -126,15 +126,15 @@ class Kube:
             answer = self.api_client.call_api(*prepared, _request_timeout=timeout)
         except ApiException as error:  # TLS and similar failures before any HTTP status
             raise errors.Unavailable(status=0, reason="", message=str(error.reason)) from error
-        except urllib3.exceptions.HTTPError as error:
-            raise errors.Unavailable(status=0, reason="", message=str(error)) from error
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise errors.broken(error) from error
         response: urllib3.BaseHTTPResponse = answer.response
         if not 200 <= response.status < 300:
             try:
                 data = response.read()
             finally:
                 response.release_conn()
-            raise errors.from_response(response.status, data)
+            raise errors.from_response(response.status, data, dict(response.headers))
         return response
 
 

@@ -1,23 +1,43 @@
 """API errors as our own exceptions, classified by the Kubernetes ``Status`` the server sent.
 
-Library exceptions never escape ``faros.kube``: callers catch these.
+Library exceptions never escape ``faros.kube``: callers catch these. They are
+``faros.core.errors.RequestFailure``s, so whether one is worth a retry is decided where every
+failure is decided (``faros.core.errors.verdict``), from the HTTP status; the classes below
+only let callers branch on what happened (a missing object, a stale write).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from faros.core import errors as policy
 
-class ApiError(Exception):
+
+class ApiError(policy.RequestFailure):
     """An API request failed; ``str()`` is the server's message, safe to show a user."""
 
-    def __init__(self, *, status: int, reason: str, message: str, body: Any = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        *,
+        status: int,
+        reason: str,
+        message: str,
+        body: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            status=status, reason=reason, message=message, body=body, retry_after=retry_after
+        )
         self.status = status
         self.reason = reason
         self.message = message
         self.body = body
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class NotFound(ApiError):
@@ -37,15 +57,15 @@ class Gone(ApiError):
 
 
 class Invalid(ApiError):
-    """422 (or 400): the object or patch is rejected by validation; terminal for this input."""
+    """422 (or 400): the object or patch is rejected by validation or admission."""
 
 
 class Forbidden(ApiError):
-    """403: the service account may not do this."""
+    """403: the identity may not do this."""
 
 
 class Unavailable(ApiError):
-    """Network failure, 429 or 5xx: transient, retry with backoff."""
+    """No answer (status 0: network failure, timeout), 429 or 5xx."""
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {
@@ -58,8 +78,13 @@ _BY_STATUS: dict[int, type[ApiError]] = {
 }
 
 
-def from_response(status: int, data: bytes) -> ApiError:
-    """Build the error for an HTTP status and its (usually ``Status``) body."""
+def broken(error: BaseException) -> Unavailable:
+    """The error for a request that got no (complete) answer: a transport failure."""
+    return Unavailable(status=0, reason="", message=str(error) or type(error).__name__)
+
+
+def from_response(status: int, data: bytes, headers: Mapping[str, str] | None = None) -> ApiError:
+    """Build the error for an HTTP status, its (usually ``Status``) body and its headers."""
     try:
         body = json.loads(data) if data else None
     except ValueError:
@@ -75,4 +100,22 @@ def from_response(status: int, data: bytes) -> ApiError:
         kind = Unavailable
     else:
         kind = _BY_STATUS.get(status, ApiError)
-    return kind(status=status, reason=reason, message=message, body=body)
+    return kind(
+        status=status, reason=reason, message=message, body=body,
+        retry_after=_retry_after(headers or {}, body),
+    )  # fmt: skip
+
+
+def _retry_after(headers: Mapping[str, str], body: Any) -> float | None:
+    """Seconds from a ``Retry-After`` header, or the Status's ``details.retryAfterSeconds``."""
+    raw: Any = None
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            raw = value
+    if raw is None and isinstance(body, dict):
+        raw = (body.get("details") or {}).get("retryAfterSeconds")
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds > 0 else None

@@ -93,6 +93,8 @@ class Watcher:
         """The last resourceVersion seen; "" means the next step lists."""
         self.known: dict[Key, dict[str, Any]] = {}
         """Every object reported and not deleted since, as last seen."""
+        self.synced = False
+        """True once a complete list was reported: ``known`` then holds the collection."""
         self._delay = backoff[0]
         self._response: urllib3.BaseHTTPResponse | None = None
         self._lock = threading.Lock()
@@ -162,6 +164,7 @@ class Watcher:
             self.on_event(ADDED, obj)
         for obj in gone:
             self.on_event(DELETED, obj)
+        self.synced = True
         self.on_event(SYNCED, {})
 
     def _get(self, query: dict[str, str | int | bool]) -> dict[str, Any]:

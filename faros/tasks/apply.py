@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import datetime
 import logging
-import os
 import time
 from typing import Any
 
 from faros import config, metrics
 from faros.api import conditions, names
-from faros.core import applyplan, delivery, identity, redact, samples, transitions
-from faros.kube import client, discovery, errors, events
-from faros.tasks import runtime
-from faros.tasks.app import Outcome, measured, reconcile_task
+from faros.core import applyplan, delivery, errors, identity, samples
+from faros.kube import client, discovery
+from faros.kube import errors as kube_errors
+from faros.tasks import report, runtime
+from faros.tasks.app import DONE, Outcome, Result, again, busy, measured, reconcile_task
 
 logger = logging.getLogger(__name__)
 
@@ -28,58 +28,97 @@ Event = conditions.EventReason
 IN_SYNC = conditions.GitTrackObjectConditionType.OBJECT_IN_SYNC
 CONFLICT_RETRIES = 5
 DELETE_TIMEOUT = 30.0
+RETRYING = " (a transient error: retrying)"
+"""Ends the ObjectInSync message while a transient failure is being retried."""
 
 
-class WaitingForKind(Exception):
-    """The child's kind is not served yet: report it and try again later."""
+class Failure(Exception):
+    """A step of the apply failed: what ObjectInSync and the Event say about it.
+
+    The failure that caused it (``__cause__``) decides, through the error policy, whether the
+    apply is tried again.
+    """
+
+    def __init__(
+        self,
+        reason: conditions.GitTrackObjectReason,
+        message: str,
+        *,
+        event: tuple[conditions.EventReason, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.event = event
 
 
 @reconcile_task("faros.apply")
 def apply(self: Any, namespace: str, name: str) -> None:
     """Apply the GitTrackObject ``namespace/name`` (a ClusterGitTrackObject when "")."""
-    outcome = run(runtime.current(), namespace=namespace, name=name)
-    if outcome is Outcome.BUSY:
-        raise self.retry(countdown=1)
-    if outcome is Outcome.WAITING:
-        raise self.retry(countdown=min(60, 2 ** min(self.request.retries, 6)))
+    result = run(runtime.current(), namespace=namespace, name=name, attempt=self.request.retries)
+    if not result.done:
+        raise self.retry(countdown=result.delay)
 
 
-def run(rt: runtime.Runtime, *, namespace: str, name: str) -> Outcome:
-    """Apply one GitTrackObject; BUSY when the child is locked elsewhere, WAITING for a kind."""
-    return measured("apply", lambda: _run(rt, namespace=namespace, name=name))
+def run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int = 0) -> Result:
+    """Apply one GitTrackObject; unless done, the result says when to run it again."""
+    return measured(
+        "apply", lambda: _run(rt, namespace=namespace, name=name, attempt=attempt), attempt=attempt
+    )
 
 
-def _run(rt: runtime.Runtime, *, namespace: str, name: str) -> Outcome:
+def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Result:
     key = identity.gto_key(namespace=namespace, name=name)
     resource = discovery.own(key.kind)
     rt.locks.clear_pending(identity.dedup_key(key))  # events from now on queue a new run
     try:
         gto: dict[str, Any] = rt.kube.request("GET", resource.path(namespace=namespace, name=name))
-    except errors.NotFound:
-        return Outcome.DONE
+    except kube_errors.NotFound:
+        return DONE
     now = datetime.datetime.now(datetime.UTC)
-    applier = Applier(rt, gto, now=now)
+    reporter = report.Reporter(rt.kube, gto, events_namespace=rt.events_namespace(), now=now)
+    applier = Applier(rt, gto, reporter)
     try:
         child = applier.child()
-    except applyplan.ApplyError as problem:
-        applier.report(problem.reason, problem.message)
-        return Outcome.DONE
-    except WaitingForKind as waiting:
-        applier.report(Reason.ERROR_GETTING_CHILD, str(waiting))
-        return Outcome.WAITING
-    with rt.locks.hold(identity.lock_key(child.key), ttl=rt.lock_ttl) as held:
-        if held is None:
-            metrics.LOCK_CONTENTION.labels(lock="object").inc()
-            return Outcome.BUSY
-        _crash_test_hold()
-        try:
+        with rt.locks.hold(identity.lock_key(child.key), ttl=rt.lock_ttl) as held:
+            if held is None:
+                metrics.LOCK_CONTENTION.labels(lock="object").inc()
+                return busy()
             changed = applier.apply(child, renew=held.renew)
-        except applyplan.ApplyError as problem:
-            applier.report(problem.reason, problem.message)
-            return Outcome.DONE
+    except errors.LockLost:
+        return busy()  # another worker holds the child now and reports on it
+    except Exception as error:  # every failure goes through the one policy
+        return _failed(applier, error, attempt=attempt)
     applier.report(Reason.CHILD_APPLIED_SUCCESS, "")
     _record(gto, child, changed=changed)
-    return Outcome.DONE
+    return DONE
+
+
+def _failed(applier: Applier, error: Exception, *, attempt: int) -> Result:
+    """Report a failed apply in ObjectInSync (and its Event), then end or retry per policy."""
+    cause = error.__cause__ if isinstance(error, Failure) and error.__cause__ else error
+    verdict = errors.verdict(cause)
+    if isinstance(error, applyplan.ApplyError | Failure):
+        reason, message = error.reason, error.message
+    else:
+        spec = applier.gto.get("spec") or {}
+        child = f"{spec.get('kind', '')} {spec.get('name', '')}"
+        if isinstance(error, errors.KindNotServed):
+            reason, message = Reason.ERROR_GETTING_CHILD, f"unable to get child {child}: {error}"
+        else:
+            reason, message = Reason.ERROR_UPDATING_CHILD, f"unable to apply child {child}: {error}"
+    event = error.event if isinstance(error, Failure) else None
+    if isinstance(error, applyplan.ApplyError) and reason is Reason.ERROR_UNMARSHALLING_DATA:
+        event = (Event.UNMARSHAL_FAILED, "Couldn't unmarshal object from JSON/YAML")
+    applier.report(reason, message if verdict.terminal else message + RETRYING, event=event)
+    if verdict.terminal:
+        return Result(Outcome.TERMINAL)
+    waiting = isinstance(error, errors.KindNotServed)
+    return again(
+        Outcome.WAITING if waiting else Outcome.RETRY,
+        attempt=attempt,
+        retry_after=verdict.retry_after,
+    )
 
 
 def _record(gto: dict[str, Any], child: Resolved, *, changed: bool) -> None:
@@ -96,16 +135,6 @@ def _record(gto: dict[str, Any], child: Resolved, *, changed: bool) -> None:
         if delay is not None:
             labels, seconds = delay
             metrics.TIME_TO_DEPLOY.labels(**labels).observe(seconds)
-
-
-def _crash_test_hold() -> None:
-    """Test hook: hold the lock this long before writing (crash tests kill the worker here).
-
-    Read from ``FAROS_TEST_HOLD_APPLY_SECONDS``; unset in production, where it does nothing.
-    """
-    seconds = float(os.environ.get("FAROS_TEST_HOLD_APPLY_SECONDS") or 0)
-    if seconds > 0:
-        time.sleep(seconds)
 
 
 class Resolved:
@@ -129,33 +158,25 @@ class Resolved:
 class Applier:
     """One apply of one GitTrackObject."""
 
-    def __init__(self, rt: runtime.Runtime, gto: dict[str, Any], *, now: datetime.datetime):
+    def __init__(self, rt: runtime.Runtime, gto: dict[str, Any], reporter: report.Reporter):
         self.rt = rt
         self.gto = gto
-        self.now = now
+        self.reporter = reporter
 
     def child(self) -> Resolved:
-        """Decode the child and find its resource (ApplyError, WaitingForKind)."""
-        try:
-            child = applyplan.decode(self.gto)
-        except applyplan.ApplyError as problem:
-            if problem.reason is Reason.ERROR_UNMARSHALLING_DATA:
-                self._event(Event.UNMARSHAL_FAILED, "Couldn't unmarshal object from JSON/YAML")
-            raise
+        """Decode the child and find its resource (ApplyError, KindNotServed)."""
+        child = applyplan.decode(self.gto)
         desired = child.desired
         resource = self.rt.discovery.resource(desired["apiVersion"], desired["kind"])
         if resource is None:
-            raise WaitingForKind(
-                f"unable to get child {desired['kind']} {desired['metadata']['name']}: "
-                f"the API server does not serve kind {desired['kind']} in "
-                f"{desired['apiVersion']} yet; retrying"
-            )
+            raise errors.KindNotServed(api_version=desired["apiVersion"], kind=desired["kind"])
         gto_namespace = str(self.gto["metadata"].get("namespace", ""))
         child = applyplan.place(child, gto_namespace=gto_namespace, namespaced=resource.namespaced)
         return Resolved(child, resource)
 
     def apply(self, resolved: Resolved, *, renew: Any) -> bool:
         """Create, patch, adopt or leave the child; retry conflicts; True when it changed."""
+        conflict: kube_errors.Conflict | None = None
         for attempt in range(CONFLICT_RETRIES):
             live = self._live(resolved)
             meta = self.rt.openapi.schema(
@@ -169,36 +190,37 @@ class Applier:
             renew()
             try:
                 return self._execute(resolved, step, live)
-            except errors.Conflict:
+            except kube_errors.Conflict as error:
+                conflict = error
                 if attempt:
                     time.sleep(1)
-            except errors.Invalid as error:
+            except kube_errors.Invalid as error:
                 if resolved.child.strategy is not names.UpdateStrategy.RECREATE or live is None:
-                    raise self._failure(resolved, creating=live is None, error=error) from None
+                    raise self._failure(resolved, creating=live is None, error=error) from error
                 self._recreate(resolved, renew=renew)
                 return True
-            except errors.ApiError as error:
-                raise self._failure(resolved, creating=live is None, error=error) from None
+            except kube_errors.ApiError as error:
+                raise self._failure(resolved, creating=live is None, error=error) from error
         if resolved.child.strategy is names.UpdateStrategy.RECREATE:
             self._recreate(resolved, renew=renew)
             return True
-        raise applyplan.ApplyError(
+        raise Failure(
             Reason.ERROR_UPDATING_CHILD,
             f"error updating child {applyplan.label(resolved.child.desired)}: still conflicting "
             f"after {CONFLICT_RETRIES} attempts",
-        )
+        ) from conflict
 
     def _live(self, resolved: Resolved) -> dict[str, Any] | None:
         try:
             found: dict[str, Any] = self.rt.kube.request("GET", resolved.path())
-        except errors.NotFound:
+        except kube_errors.NotFound:
             return None
-        except errors.ApiError as error:
+        except kube_errors.ApiError as error:
             desired = resolved.child.desired
-            raise applyplan.ApplyError(
+            raise Failure(
                 Reason.ERROR_GETTING_CHILD,
                 f"unable to get child {desired['kind']} {desired['metadata']['name']}: {error}",
-            ) from None
+            ) from error
         return found
 
     def _execute(
@@ -207,25 +229,24 @@ class Applier:
         """Send the write ``step`` needs; True when the child changed."""
         label = applyplan.label(resolved.child.desired)
         if step.action is applyplan.Action.CREATE:
-            self._event(Event.CREATE_STARTED, f"Creating child {label}")
+            self.reporter.event(Event.CREATE_STARTED, f"Creating child {label}")
             self.rt.kube.request("POST", resolved.path(name=False), body=step.body)
-            self._event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}")
+            self.reporter.event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}")
             return True
         if step.action is applyplan.Action.ADOPT:
             self.rt.kube.request("PATCH", resolved.path(), body=step.body,
                                  content_type=client.MERGE_PATCH)  # fmt: skip
             return False
         if step.action is applyplan.Action.APPLY and live is None:
-            self._event(Event.CREATE_STARTED, f"Creating child {label}")
+            self.reporter.event(Event.CREATE_STARTED, f"Creating child {label}")
             self._patch(resolved, step)
-            self._event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}")
+            self.reporter.event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}")
             return True
         if step.action in (applyplan.Action.PATCH, applyplan.Action.APPLY) and live is not None:
             if self._dry_run_is_noop(resolved, step, live):
                 return False
             self._patch(resolved, step)
-            self._event(Event.UPDATE_SUCCESSFUL, f"Successfully updated child {label}")
-            logger.info("child updated", extra={"object": label})
+            self.reporter.event(Event.UPDATE_SUCCESSFUL, f"Successfully updated child {label}")
             return True
         return False
 
@@ -261,10 +282,10 @@ class Applier:
         deadline = time.monotonic() + DELETE_TIMEOUT
         while self._live(resolved) is not None:
             if time.monotonic() > deadline:
-                raise applyplan.ApplyError(
+                raise Failure(
                     Reason.ERROR_UPDATING_CHILD,
                     f"error updating child {label}: still deleting after {DELETE_TIMEOUT:g}s",
-                )
+                ) from errors.TransientError()
             time.sleep(0.5)
         renew()
         step = applyplan.plan(
@@ -274,66 +295,41 @@ class Applier:
             self._patch(resolved, step)
         else:
             self.rt.kube.request("POST", resolved.path(name=False), body=step.body)
-        self._event(Event.UPDATE_SUCCESSFUL, f"Successfully updated child {label}")
+        self.reporter.event(Event.UPDATE_SUCCESSFUL, f"Successfully updated child {label}")
 
-    def _failure(
-        self, resolved: Resolved, *, creating: bool, error: errors.ApiError
-    ) -> applyplan.ApplyError:
+    def _failure(self, resolved: Resolved, *, creating: bool, error: Exception) -> Failure:
         desired = resolved.child.desired
         label = applyplan.label(desired)
         where = f"{desired['kind']} {desired['metadata']['name']}"
         if creating:
-            self._event(Event.CREATE_FAILED, f"Failed to create child {label}")
-            return applyplan.ApplyError(
+            return Failure(
                 Reason.ERROR_CREATING_CHILD,
                 f"error creating child {where}: unable to create child: {error}",
+                event=(Event.CREATE_FAILED, f"Failed to create child {label}"),
             )
-        self._event(Event.UPDATE_FAILED, f"Unable to update child {label}")
-        return applyplan.ApplyError(
+        return Failure(
             Reason.ERROR_UPDATING_CHILD,
             f"error updating child {where}: unable to update child: {error}",
+            event=(Event.UPDATE_FAILED, f"Unable to update child {label}"),
         )
 
-    def report(self, reason: conditions.GitTrackObjectReason, message: str) -> None:
-        """Write ObjectInSync through the status subresource, only when it changed."""
-        if message:
-            logger.warning("apply failed", extra={"gto": self._name(), "reason": message})
-        status = (
-            conditions.ConditionStatus.TRUE if not message else conditions.ConditionStatus.FALSE
-        )
-        old = list((self.gto.get("status") or {}).get("conditions", []))
-        new = transitions.set_condition(
-            old, condition_type=IN_SYNC, status=status, reason=reason,
-            message=redact.message(message), now=self.now,
-        )  # fmt: skip
+    def report(
+        self,
+        reason: conditions.GitTrackObjectReason,
+        message: str,
+        *,
+        event: tuple[conditions.EventReason, str] | None = None,
+    ) -> None:
+        """Set ObjectInSync (log and Event when it changed) and write the status if needed."""
+        status = conditions.ConditionStatus.FALSE if message else conditions.ConditionStatus.TRUE
+        self.reporter.condition(IN_SYNC, status=status, reason=reason, message=message,
+                                event=event)  # fmt: skip
         generation = self.gto["metadata"].get("generation", 0)
-        previous = self.gto.get("status") or {}
-        if new == old and previous.get("observedGeneration") == generation:
+        previous = self.reporter.previous
+        if (
+            self.reporter.conditions == previous.get("conditions", [])
+            and previous.get("observedGeneration") == generation
+        ):
             return
-        meta = self.gto["metadata"]
-        path = discovery.own(str(self.gto["kind"])).path(
-            namespace=meta.get("namespace", ""), name=meta["name"], subresource="status"
-        )
-        body = {**self.gto, "status": {"conditions": new, "observedGeneration": generation}}
-        try:
-            self.rt.kube.request("PUT", path, body=body)
-        except errors.Conflict:
-            fresh = self.rt.kube.request("GET", path)
-            self.rt.kube.request("PUT", path, body={**fresh, "status": body["status"]})
-        except errors.NotFound:
-            pass
-
-    def _name(self) -> str:
-        meta = self.gto["metadata"]
-        return f"{meta.get('namespace', '')}/{meta['name']}".lstrip("/")
-
-    def _event(self, reason: conditions.EventReason, message: str) -> None:
-        events.post(
-            self.rt.kube,
-            involved=self.gto,
-            namespace=self.gto["metadata"].get("namespace") or self.rt.events_namespace(),
-            kind=conditions.EVENT_TYPES[reason],
-            reason=reason,
-            message=message,
-            now=self.now,
-        )
+        self.reporter.save({"conditions": self.reporter.conditions,
+                            "observedGeneration": generation})  # fmt: skip

@@ -7,10 +7,12 @@ exactly one more run (client-go workqueue semantics).
 
 from __future__ import annotations
 
+import contextlib
+
 from celery import Celery
 
 from faros import locks
-from faros.core import identity
+from faros.core import errors, identity
 
 QUEUES = ("sync", "apply")
 """The task queues (``celeryconfig.task_routes``): one per task."""
@@ -30,12 +32,20 @@ class Dispatcher:
         """Queue a sync of a GitTrack unless one is pending; True when queued."""
         return self._send("faros.sync", "sync", key)
 
-    def apply(self, key: identity.ObjectKey) -> bool:
-        """Queue an apply of a GitTrackObject unless one is pending; True when queued."""
-        return self._send("faros.apply", "apply", key)
+    def apply(self, key: identity.ObjectKey, *, force: bool = False) -> bool:
+        """Queue an apply of a GitTrackObject unless one is pending (or ``force``: even then,
+        for the re-check, which must heal a pending task whose message was lost)."""
+        return self._send("faros.apply", "apply", key, force=force)
 
-    def _send(self, task: str, queue: str, key: identity.ObjectKey) -> bool:
-        if not self.pending.mark_pending(identity.dedup_key(key), ttl=PENDING_TTL):
+    def _send(self, task: str, queue: str, key: identity.ObjectKey, *, force: bool = False) -> bool:
+        pending = identity.dedup_key(key)
+        if not self.pending.mark_pending(pending, ttl=PENDING_TTL) and not force:
             return False
-        self.app.send_task(task, args=[key.namespace, key.name], queue=queue)
+        try:
+            self.app.send_task(task, args=[key.namespace, key.name], queue=queue)
+        except Exception as error:
+            # Not queued: the key must not hold back the next event (or re-check) for its TTL.
+            with contextlib.suppress(errors.Unreachable):
+                self.pending.clear_pending(pending)
+            raise errors.Unreachable(what="the broker", reason=str(error)) from error
         return True

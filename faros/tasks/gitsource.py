@@ -15,7 +15,11 @@ from faros.kube import client, errors
 
 
 class SourceFailure(Exception):
-    """The files could not be fetched; ``str()`` is the FilesFetched message (redacted)."""
+    """The files could not be fetched; ``str()`` is the FilesFetched message (redacted).
+
+    Its ``__cause__`` is the failure itself: the error policy decides from it whether the
+    sync is tried again soon (a timeout) or waits for its next period (a missing branch).
+    """
 
 
 def fetch_files(
@@ -33,7 +37,7 @@ def fetch_files(
         sources.SourceInputError,
         fetch.FetchError,
     ) as problem:
-        raise SourceFailure(str(problem)) from None
+        raise SourceFailure(str(problem)) from problem
     files = [manifests.parse(path, data, max_bytes=max_bytes) for path, data in snapshot.files]
     files += [
         manifests.FileResult(path, (), core_errors.ManifestError(path=path, reason=reason))
@@ -76,7 +80,9 @@ def _credentials(kube: client.Kube, gittrack: dict[str, Any]) -> deploykeys.Cred
         return deploykeys.NONE
     try:
         secret = kube.request("GET", f"/api/v1/namespaces/{ref.namespace}/secrets/{ref.name}")
-    except errors.ApiError as error:
+    except (errors.NotFound, errors.Forbidden) as error:
         raise deploykeys.missing_secret(ref, str(error)) from None
+    except errors.ApiError as error:  # the API server failed: the policy retries soon
+        raise SourceFailure(str(deploykeys.missing_secret(ref, str(error)))) from error
     data = {key: base64.b64decode(value) for key, value in (secret.get("data") or {}).items()}
     return deploykeys.credentials(ref, data)

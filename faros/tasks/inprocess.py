@@ -1,8 +1,8 @@
 """The in-process broker of ``faros run``: a thread pool runs the tasks, no Redis.
 
 Same semantics as the Celery path: de-duplication keys before queueing, the task clears
-its key when it starts, and a task that found its lock busy, waits for a kind, or failed is
-tried again with capped exponential backoff.
+its key when it starts, and a task whose result is not done (lock busy, kind not served,
+transient failure) runs again after the delay the error policy chose.
 """
 
 from __future__ import annotations
@@ -13,11 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from faros.core import identity
 from faros.tasks import apply, dispatch, runtime, sync
-from faros.tasks.app import Outcome
 
 logger = logging.getLogger(__name__)
-
-MAX_BACKOFF = 60.0
 
 
 class LocalDispatcher:
@@ -39,16 +36,17 @@ class LocalDispatcher:
         """Queue a sync of a GitTrack unless one is pending; True when queued."""
         return self._send("sync", key)
 
-    def apply(self, key: identity.ObjectKey) -> bool:
-        """Queue an apply of a GitTrackObject unless one is pending; True when queued."""
-        return self._send("apply", key)
+    def apply(self, key: identity.ObjectKey, *, force: bool = False) -> bool:
+        """Queue an apply of a GitTrackObject unless one is pending (or ``force``)."""
+        return self._send("apply", key, force=force)
 
     def shutdown(self) -> None:
         """Let running tasks finish; drop queued ones."""
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def _send(self, task: str, key: identity.ObjectKey) -> bool:
-        if not self.rt.locks.mark_pending(identity.dedup_key(key), ttl=dispatch.PENDING_TTL):
+    def _send(self, task: str, key: identity.ObjectKey, *, force: bool = False) -> bool:
+        marked = self.rt.locks.mark_pending(identity.dedup_key(key), ttl=dispatch.PENDING_TTL)
+        if not marked and not force:
             return False
         self._submit(task, key, attempt=0)
         return True
@@ -62,20 +60,12 @@ class LocalDispatcher:
     def _run(self, task: str, key: identity.ObjectKey, attempt: int) -> None:
         with self._guard:
             self._queued[task] -= 1
-        try:
-            if task == "sync":
-                done = sync.run(self.rt, namespace=key.namespace, name=key.name)
-                outcome = Outcome.DONE if done else Outcome.BUSY
-            else:
-                outcome = apply.run(self.rt, namespace=key.namespace, name=key.name)
-        except Exception:  # a transient failure: retried below, like a Celery retry
-            logger.exception("task failed", extra={"task": task, "object": key.namespaced_name})
-            outcome = None
-        if outcome is Outcome.DONE or self.stop.is_set():
+        work = sync.run if task == "sync" else apply.run
+        result = work(self.rt, namespace=key.namespace, name=key.name, attempt=attempt)
+        if result.done or self.stop.is_set():
             return
-        delay = min(MAX_BACKOFF, 2.0**attempt)
         timer = threading.Timer(
-            delay, self._submit, args=(task, key), kwargs={"attempt": attempt + 1}
+            result.delay, self._submit, args=(task, key), kwargs={"attempt": attempt + 1}
         )
         timer.daemon = True
         timer.start()

@@ -18,6 +18,9 @@ from faros.config import Command
 from faros.git import fetch
 from faros.kube import client, discovery, openapi
 
+LOCK_TTL = 30.0
+"""Seconds a lock outlives a holder that stopped extending it (``FAROS_LOCK_TTL``)."""
+
 _DEFAULT_KNOWN_HOSTS = (Path.home() / ".ssh" / "known_hosts", Path("/etc/ssh/ssh_known_hosts"))
 
 
@@ -38,7 +41,7 @@ class Runtime:
         cls,
         settings: config.Settings,
         *,
-        lock_ttl: float = 330.0,
+        lock_ttl: float = LOCK_TTL,
         local_locks: bool = False,
     ) -> Runtime:
         """Connect to the API server and Redis named by ``settings`` (no Redis with
@@ -67,9 +70,10 @@ class Runtime:
         )
 
     def close(self) -> None:
-        """Release the API and Redis connections."""
+        """Release the API and Redis connections, and a temporary repository cache."""
         self.kube.close()
         self.locks.close()
+        self.store.close()
 
     def events_namespace(self) -> str:
         """Where Events about cluster-scoped objects go."""
@@ -88,12 +92,21 @@ def configure(settings: config.Settings) -> None:
     _settings = settings
 
 
+def close_current(**_: object) -> None:
+    """Close this process's runtime, if built (a pool process exits: its clones go too)."""
+    global _current  # see current()
+    with _guard:
+        if _current is not None:
+            _current.close()
+            _current = None
+
+
 def current() -> Runtime:
     """This process's runtime, built from the environment on first use."""
     global _current  # one runtime per process, created lazily after the fork
     with _guard:
         if _current is None:
             settings = _settings or config.parse([Command.WORKER.value], os.environ)[1]
-            ttl = float(os.environ.get("FAROS_LOCK_TTL", "330"))
+            ttl = float(os.environ.get("FAROS_LOCK_TTL") or LOCK_TTL)
             _current = Runtime.build(settings, lock_ttl=ttl)
         return _current

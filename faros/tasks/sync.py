@@ -15,6 +15,7 @@ from faros import metrics
 from faros.api import conditions, names
 from faros.core import (
     delivery,
+    errors,
     identity,
     redact,
     rules,
@@ -24,9 +25,10 @@ from faros.core import (
     trackstatus,
     transitions,
 )
-from faros.kube import client, discovery, errors, events, reads
-from faros.tasks import gitsource, runtime
-from faros.tasks.app import Outcome, measured, reconcile_task
+from faros.kube import client, discovery, reads
+from faros.kube import errors as kube_errors
+from faros.tasks import gitsource, report, runtime
+from faros.tasks.app import DONE, Outcome, Result, again, busy, measured, reconcile_task
 
 logger = logging.getLogger(__name__)
 
@@ -36,34 +38,42 @@ Reason = conditions.EventReason
 @reconcile_task("faros.sync")
 def sync(self: Any, namespace: str, name: str) -> None:
     """Sync the GitTrack ``namespace/name`` (a ClusterGitTrack when ``namespace`` is "")."""
-    if not run(runtime.current(), namespace=namespace, name=name):
-        raise self.retry(countdown=2)  # another worker holds the lock: try again shortly
+    result = run(runtime.current(), namespace=namespace, name=name, attempt=self.request.retries)
+    if not result.done:
+        raise self.retry(countdown=result.delay)
 
 
-def run(rt: runtime.Runtime, *, namespace: str, name: str) -> bool:
-    """Sync one GitTrack under its lock; False when another process holds the lock."""
-    outcome = measured("sync", lambda: _run(rt, namespace=namespace, name=name))
-    return outcome is Outcome.DONE
+def run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int = 0) -> Result:
+    """Sync one GitTrack under its lock; unless done, the result says when to run it again."""
+    return measured(
+        "sync", lambda: _run(rt, namespace=namespace, name=name, attempt=attempt), attempt=attempt
+    )
 
 
-def _run(rt: runtime.Runtime, *, namespace: str, name: str) -> Outcome:
+def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Result:
     key = identity.gittrack_key(namespace=namespace, name=name)
     with rt.locks.hold(identity.lock_key(key), ttl=rt.lock_ttl) as held:
         if held is None:
             metrics.LOCK_CONTENTION.labels(lock="gittrack").inc()
-            return Outcome.BUSY
+            return busy()
         rt.locks.clear_pending(identity.dedup_key(key))  # events from now on queue a new run
         gittrack = _read(rt.kube, key)
-        if gittrack is not None and _in_scope(rt, key):
-            Sync(rt, gittrack, renew=held.renew).run(now=datetime.datetime.now(datetime.UTC))
-    return Outcome.DONE
+        if gittrack is None or not _in_scope(rt, key):
+            return DONE
+        sync = Sync(rt, gittrack, renew=held.renew, now=datetime.datetime.now(datetime.UTC))
+        sync.run()
+    if sync.waiting:
+        return again(Outcome.WAITING, attempt=attempt)
+    if sync.transient is not None:
+        return again(Outcome.RETRY, attempt=attempt, retry_after=sync.transient.retry_after)
+    return DONE
 
 
 def _read(kube: client.Kube, key: identity.ObjectKey) -> dict[str, Any] | None:
     path = discovery.own(key.kind).path(namespace=key.namespace, name=key.name)
     try:
         found: dict[str, Any] = kube.request("GET", path)
-    except errors.NotFound:
+    except kube_errors.NotFound:
         logger.info("gittrack is gone", extra={"gittrack": key.namespaced_name})
         metrics.forget_gittrack(name=key.name, namespace=key.namespace)
         return None
@@ -79,12 +89,21 @@ def _in_scope(rt: runtime.Runtime, key: identity.ObjectKey) -> bool:
 
 
 class Sync:
-    """One run of the sync of one GitTrack: read, plan with core, write, report."""
+    """One run of the sync of one GitTrack: read, plan with core, write, report.
 
-    def __init__(self, rt: runtime.Runtime, gittrack: dict[str, Any], *, renew: Any) -> None:
+    After :meth:`run`, ``transient`` holds the first failure worth a retry (a Git timeout,
+    an API server error while writing a GitTrackObject or collecting garbage), already
+    reported in the status, and ``waiting`` says a kind was not served: the task runs again
+    after the policy's backoff instead of waiting for its next period.
+    """
+
+    def __init__(
+        self, rt: runtime.Runtime, gittrack: dict[str, Any], *, renew: Any, now: datetime.datetime
+    ) -> None:
         self.rt = rt
         self.gittrack = gittrack
         self.renew = renew
+        self.now = now
         meta = gittrack["metadata"]
         self.owner = rules.Owner(
             kind=str(gittrack["kind"]),
@@ -92,16 +111,21 @@ class Sync:
             name=str(meta["name"]),
             uid=str(meta["uid"]),
         )
-        self.previous: dict[str, Any] = dict(gittrack.get("status") or {})
+        self.reporter = report.Reporter(
+            rt.kube, gittrack, events_namespace=rt.events_namespace(), now=now
+        )
+        self.previous: dict[str, Any] = self.reporter.previous
+        self.transient: errors.Verdict | None = None
+        self.waiting = False
 
-    def run(self, *, now: datetime.datetime) -> None:
+    def run(self) -> None:
         """The whole sync; any Git error stops it before anything is written but status."""
-        self.now = now
         try:
             snapshot, files = gitsource.fetch_files(
                 self.rt.kube, self.rt.store, self.gittrack, max_bytes=self.rt.settings.max_file_size
             )
         except gitsource.SourceFailure as failure:
+            self._failed(failure.__cause__ or failure)
             self._finish(trackstatus.SyncReport(source_error=str(failure)))
             return
         self.renew()
@@ -117,12 +141,17 @@ class Sync:
         plan = syncplan.plan(
             objects=objects, kinds=self._kinds(objects), existing=existing, owner=self.owner,
             policy=self._policy(), stamp=stamp,
+            origins=[file.path for file in files for _ in file.objects],
         )  # fmt: skip
+        self.waiting = bool(plan.unresolved)
         for message in syncevents.new_mismatches(plan.mismatches, previous=self.previous):
-            self._event(Reason.CONTROLLER_MISMATCH, message)
+            self.reporter.event(Reason.CONTROLLER_MISMATCH, message)
         results = [self._write(step) for step in plan.steps] + list(plan.ignored)
         self.renew()
-        gc = synccalc.plan_gc(existing=owned, files=files, results=results)
+        gc = synccalc.plan_gc(
+            existing=owned, files=files, results=results, unresolved=plan.unresolved,
+            held={key: syncplan.held_child(existing[key]) for key in owned},
+        )  # fmt: skip
         gc_errors = self._collect(gc)
         self._finish(
             trackstatus.SyncReport(
@@ -130,6 +159,12 @@ class Sync:
                 revision=snapshot.commit,
             )
         )  # fmt: skip
+
+    def _failed(self, error: BaseException) -> None:
+        """Remember the first failure the policy calls transient: the sync is retried."""
+        verdict = errors.verdict(error)
+        if not verdict.terminal and self.transient is None:
+            self.transient = verdict
 
     def _policy(self) -> rules.Policy:
         settings = self.rt.settings
@@ -174,11 +209,11 @@ class Sync:
         name = step.gto.name
         try:
             if step.action is syncplan.Action.CREATE:
-                self._event(Reason.CREATE_STARTED, f"Creating child '{name}'")
+                self.reporter.event(Reason.CREATE_STARTED, f"Creating child '{name}'")
                 self.rt.kube.request(
                     "POST", resource.path(namespace=step.gto.namespace), body=step.body
                 )
-                self._event(Reason.CREATE_SUCCESSFUL, f"Created child '{name}'")
+                self.reporter.event(Reason.CREATE_SUCCESSFUL, f"Created child '{name}'")
             elif step.action is syncplan.Action.UPDATE:
                 self.rt.kube.request(
                     "PATCH",
@@ -186,14 +221,16 @@ class Sync:
                     body=syncplan.update_patch(step.body),
                     content_type=client.MERGE_PATCH,
                 )
-                self._event(Reason.UPDATE_SUCCESSFUL, f"Updated child '{name}'")
-        except errors.ApiError as error:
+                self.reporter.event(Reason.UPDATE_SUCCESSFUL, f"Updated child '{name}'")
+        except kube_errors.ApiError as error:
+            self._failed(error)
             creating = step.action is syncplan.Action.CREATE
             reason = Reason.CREATE_FAILED if creating else Reason.UPDATE_FAILED
-            self._event(reason, f"Failed to {'create' if creating else 'update'} child '{name}'")
+            verb = "create" if creating else "update"
+            self.reporter.event(reason, f"Failed to {verb} child '{name}'")
             message = syncevents.write_failure(
                 gto=step.gto, creating=creating, error=str(error),
-                namespace_missing=isinstance(error, errors.NotFound),
+                namespace_missing=isinstance(error, kube_errors.NotFound),
             )  # fmt: skip
             return synccalc.ObjectResult(step.gto, synccalc.Outcome.FAILED, message)
         in_sync = step.action is syncplan.Action.NOTHING and step.in_sync
@@ -210,12 +247,13 @@ class Sync:
             try:
                 self.rt.kube.request("DELETE", path, body={"propagationPolicy": propagation})
                 logger.info("child deleted", extra={"gto": key.namespaced_name})
-            except errors.NotFound:
+            except kube_errors.NotFound:
                 continue
-            except errors.ApiError as error:
+            except kube_errors.ApiError as error:
+                self._failed(error)
                 failures.append(synccalc.gc_failure(gto=key, error=str(error)))
         if failures:
-            self._event(Reason.CLEANUP_FAILED, "Failed to clean-up leftover resources")
+            self.reporter.event(Reason.CLEANUP_FAILED, "Failed to clean-up leftover resources")
         return failures
 
     def _finish(self, report: trackstatus.SyncReport) -> None:
@@ -225,43 +263,19 @@ class Sync:
         status["observedGeneration"] = self.gittrack["metadata"].get("generation", 0)
         if report.source_error is not None:
             self._source_failed(report.source_error)
-        if not trackstatus.status_changed(self.previous or None, status):
-            return
-        body = {**self.gittrack, "status": status}
-        path = discovery.own(self.owner.kind).path(
-            namespace=self.owner.namespace, name=self.owner.name, subresource="status"
-        )
-        try:
-            self.rt.kube.request("PUT", path, body=body)
-        except errors.Conflict:
-            fresh = self.rt.kube.request("GET", path)  # a spec edit raced us: status still holds
-            self.rt.kube.request("PUT", path, body={**fresh, "status": status})
+        if trackstatus.status_changed(self.previous or None, status):
+            self.reporter.save(status)
 
     def _source_failed(self, message: str) -> None:
         """Post CheckoutFailed when the Git error is new (not on every retry of the same one)."""
         spec = self.gittrack.get("spec", {})
         text = syncevents.checkout_failure(message=message, previous=self.previous, spec=spec)
         if text is not None:
-            self._event(Reason.CHECKOUT_FAILED, text)
-            logger.warning("checkout failed", extra={"gittrack": self._name(), "reason": message})
+            self.reporter.event(Reason.CHECKOUT_FAILED, text)
 
     def _checkout_events(self) -> None:
         spec = self.gittrack.get("spec", {})
-        self._event(Reason.CHECKOUT_STARTED, syncevents.checkout_text("Checking out", spec))
-        self._event(
+        self.reporter.event(Reason.CHECKOUT_STARTED, syncevents.checkout_text("Checking out", spec))
+        self.reporter.event(
             Reason.CHECKOUT_SUCCESSFUL, syncevents.checkout_text("Successfully checked out", spec)
-        )
-
-    def _name(self) -> str:
-        return f"{self.owner.namespace}/{self.owner.name}".lstrip("/")
-
-    def _event(self, reason: conditions.EventReason, message: str) -> None:
-        events.post(
-            self.rt.kube,
-            involved=self.gittrack,
-            namespace=self.owner.namespace or self.rt.events_namespace(),
-            kind=conditions.EVENT_TYPES[reason],
-            reason=reason,
-            message=message,
-            now=self.now,
         )

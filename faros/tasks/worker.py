@@ -8,6 +8,7 @@ heartbeats to the broker, e.g. connected but stuck, or disconnected.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -15,6 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from faros import config
@@ -39,6 +41,10 @@ def run(settings: config.Settings) -> int:
     from faros.tasks import runtime
     from faros.tasks.app import app
 
+    cache = None
+    if settings.repository_dir is None:  # one clone cache for every pool process, removed at exit
+        cache = Path(tempfile.mkdtemp(prefix="faros-repos-"))
+        settings = dataclasses.replace(settings, repository_dir=cache)
     runtime.configure(settings)
     app.conf.update(broker_url=settings.broker_url)
     signals.heartbeat_sent.connect(_heartbeat, weak=False)
@@ -64,6 +70,8 @@ def run(settings: config.Settings) -> int:
         if server is not None:
             server.shutdown()
         kube.close()
+        if cache is not None:
+            shutil.rmtree(cache, ignore_errors=True)
 
 
 def _prepare_metrics_dir() -> None:

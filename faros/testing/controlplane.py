@@ -93,6 +93,7 @@ class ControlPlane:
         self.environ = environ
         self.state: State | None = None
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._apiserver_command: list[str] = []
         self.timings: dict[str, float] = {}
 
     @property
@@ -126,6 +127,10 @@ class ControlPlane:
         token = secrets.token_hex(16)
         self.state = State({}, etcd_url, api_url, kcm_url, str(self.kubeconfig), token)
 
+        self._apiserver_command = [
+            str(found[binaries.KUBE_APISERVER].path),
+            *self._apiserver_args(ports, etcd_url),
+        ]
         self._spawn(binaries.ETCD, [str(found[binaries.ETCD].path), *self._etcd_args(ports)])
         _wait_http(f"{etcd_url}/health", name="etcd", process=self, timeout=timeout)
         self.timings["etcd"] = time.monotonic() - began
@@ -135,10 +140,7 @@ class ControlPlane:
         (self.dir / "tokens.csv").write_text(f'{token},faros-admin,faros-admin,"system:masters"\n')
         (self.dir / "audit-policy.yaml").write_text(AUDIT_POLICY)
         _write_service_account_key(self.dir / "sa.key")
-        self._spawn(
-            binaries.KUBE_APISERVER,
-            [str(found[binaries.KUBE_APISERVER].path), *self._apiserver_args(ports, etcd_url)],
-        )
+        self._spawn(binaries.KUBE_APISERVER, self._apiserver_command)
         _wait_http(
             f"{api_url}/readyz",
             name=binaries.KUBE_APISERVER,
@@ -266,6 +268,25 @@ class ControlPlane:
     def _save(self) -> None:
         if self.state is not None:
             (self.dir / "state.json").write_text(json.dumps(dataclasses.asdict(self.state)))
+
+    def restart_apiserver(
+        self, *, down: float = 0.0, timeout: float = DEFAULT_START_TIMEOUT
+    ) -> None:
+        """Stop kube-apiserver (SIGTERM, as a rolling restart would), keep it down ``down``
+        seconds, and start it again on the same port with the same certificates; return once
+        it is ready. For fault-injection tests: etcd and the controller-manager stay up."""
+        if self.state is None:
+            raise RuntimeError("the control plane is not running")
+        name = binaries.KUBE_APISERVER
+        stop_pids({name: self.state.pids[name]})
+        process = self._processes.get(name)
+        if process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+        time.sleep(down)
+        self._spawn(name, self._apiserver_command)
+        _wait_http(f"{self.state.apiserver_url}/readyz", name=name, process=self, timeout=timeout,
+                   token=self.state.token)  # fmt: skip
 
     def exited(self, name: str) -> int | None:
         """The exit code of a child we started, or None while it runs (or is not ours)."""

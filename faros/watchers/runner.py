@@ -11,22 +11,27 @@ watcher replicas are safe: they queue through the same keys, and tasks are idemp
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import threading
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, Protocol
 
 from faros import config
 from faros.api import names
-from faros.core import identity, routing
-from faros.kube import client, discovery, watch
+from faros.core import errors, identity, recheck, routing, syncplan
+from faros.kube import client, discovery, openapi, watch
 
 logger = logging.getLogger(__name__)
 
 RECONCILE_EVERY = 60.0
 """Seconds between re-derivations of the schedule from the known GitTracks."""
+RECHECK_TICK = 1.0
+"""Seconds between two steps of the level-based re-check (each looks at the objects whose
+offset in the period fell in the last step)."""
 
 
 def stop_on_signals() -> threading.Event:
@@ -52,11 +57,22 @@ class Dispatcher(Protocol):
 
     def sync(self, key: identity.ObjectKey) -> bool: ...
 
-    def apply(self, key: identity.ObjectKey) -> bool: ...
+    def apply(self, key: identity.ObjectKey, *, force: bool = False) -> bool: ...
+
+
+@dataclasses.dataclass(slots=True)
+class _Watch:
+    """One running watch: its loop, the thread running it and the event that stops it."""
+
+    watcher: watch.Watcher
+    thread: threading.Thread
+    stop: threading.Event
+    resource: discovery.Resource | None = None
+    """The child kind's resource (child watches only)."""
 
 
 class Watchers:
-    """All watch threads of one process."""
+    """All watch threads of one process, and the level-based re-check over what they hold."""
 
     def __init__(
         self, *, settings: config.Settings, kube: client.Kube, schedule: Schedule,
@@ -68,13 +84,15 @@ class Watchers:
         self.dispatcher = dispatcher
         self.stop = stop
         self.discovery = discovery.Discovery(kube)
+        self.openapi = openapi.OpenAPI(kube)
         self.period: timedelta = settings.sync_period
-        self.threads: list[threading.Thread] = []
         # Only what the routing needs: a generation per GitTrack, a generation and the held
-        # child kind per GitTrackObject (the watch loops keep the objects themselves).
+        # child kind per GitTrackObject; the watch loops keep the objects themselves.
         self._gittracks: dict[identity.ObjectKey, int] = {}
         self._gtos: dict[identity.ObjectKey, tuple[int, tuple[str, str] | None]] = {}
-        self._children: dict[tuple[str, str], threading.Event] = {}
+        self._main: dict[str, _Watch] = {}
+        self._children: dict[tuple[str, str], _Watch] = {}
+        self._slots: dict[identity.ObjectKey, float] = {}
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -90,19 +108,20 @@ class Watchers:
         for kind in kinds:
             handler = self._on_gto if kind in routing.GTO_KINDS else self._on_gittrack
             path = discovery.own(kind).path(namespace=settings.namespace)
-            self._spawn(kind, path, handler, self.stop)
+            with self._lock:
+                self._main[kind] = self._spawn(kind, path, handler, self.stop)
 
-    def _spawn(self, name: str, path: str, handler: Any, stop: threading.Event) -> None:
+    def _spawn(self, name: str, path: str, handler: Any, stop: threading.Event) -> _Watch:
         def on_event(event: str, obj: dict[str, Any], _kind: str = name) -> None:
             try:
                 handler(_kind, event, obj)
-            except Exception:  # one bad event must not end the watch
+            except Exception:  # one bad event (or a broker away) must not end the watch
                 logger.exception("watch handler failed", extra={"watch": _kind})
 
         watcher = watch.Watcher(self.kube, path, on_event=on_event, stop=stop, name=name)
         thread = threading.Thread(target=watcher.run, name=f"watch-{name}", daemon=True)
         thread.start()
-        self.threads.append(thread)
+        return _Watch(watcher, thread, stop)
 
     # GitTracks -------------------------------------------------------------------------
 
@@ -131,22 +150,47 @@ class Watchers:
         """Stop every watch thread (the main ones and the child ones)."""
         self.stop.set()
         with self._lock:
-            for child_stop in self._children.values():
-                child_stop.set()
-        for thread in self.threads:
-            thread.join(timeout=5)
+            running = [*self._main.values(), *self._children.values()]
+            for child in self._children.values():
+                child.stop.set()
+        for each in running:
+            each.thread.join(timeout=5)
 
     def healthy(self) -> bool:
-        """True while every watch thread runs (the process's ``/healthz``)."""
-        return all(thread.is_alive() for thread in self.threads)
+        """True while every watch that is wanted runs (the process's ``/healthz``).
+
+        A child watch that was stopped because no GitTrackObject holds its kind any more is
+        not wanted, and does not count.
+        """
+        with self._lock:
+            running = [*self._main.values(), *self._children.values()]
+        return bool(running) and all(each.thread.is_alive() for each in running)
 
     def run_until_stopped(self) -> None:
-        """Start the watches, re-derive the schedule every ``RECONCILE_EVERY`` seconds until
-        the stop event is set, then stop every watch thread."""
+        """Start the watches; until the stop event is set, re-check the objects they hold
+        every ``RECHECK_TICK`` and re-derive the schedule every ``RECONCILE_EVERY`` seconds;
+        then stop every watch thread. A failure of one round (Redis away) is logged and the
+        next round tries again: the process never exits for it."""
         self.start()
-        while not self.stop.wait(RECONCILE_EVERY):
-            self.reconcile_entries()
+        last_check = time.time()
+        next_reconcile = time.monotonic() + RECONCILE_EVERY
+        while not self.stop.wait(RECHECK_TICK):
+            now = time.time()
+            self._guarded("re-check", self.check_due, since=last_check, until=now)
+            last_check = now
+            if time.monotonic() >= next_reconcile:
+                self._guarded("schedule reconcile", self.reconcile_entries)
+                next_reconcile = time.monotonic() + RECONCILE_EVERY
         self.shutdown()
+
+    @staticmethod
+    def _guarded(what: str, work: Any, **arguments: Any) -> None:
+        try:
+            work(**arguments)
+        except Exception as error:  # the policy: everything not bad input is retried later
+            if errors.verdict(error).terminal:
+                raise
+            logger.warning("round failed, trying again", extra={"what": what, "error": str(error)})
 
     def reconcile_entries(self) -> None:
         """Re-derive the schedule from the GitTracks known now (missed deletes included)."""
@@ -163,31 +207,42 @@ class Watchers:
             return
         key = routing.key_of(obj)
         if event == "DELETED":
-            if self._gtos.pop(key, None) is not None:
+            with self._lock:
+                gone = self._gtos.pop(key, None) is not None
+                self._slots.pop(key, None)
+            if gone:
                 self._follow_children()
             return
-        old = self._gtos.get(key)
         child_kind = routing.child_kind(obj)  # one decode per event, never of every GTO
-        self._gtos[key] = (routing.generation(obj), child_kind)
-        if old is None or old[0] != self._gtos[key][0]:
+        with self._lock:
+            old = self._gtos.get(key)
+            self._gtos[key] = (routing.generation(obj), child_kind)
+            watched = child_kind is None or child_kind in self._children
+        if old is None or old[0] != routing.generation(obj):
             self.dispatcher.apply(key)
-        if child_kind is not None and child_kind not in self._children:
+        if not watched:
             self._follow_children()
 
     def _follow_children(self) -> None:
-        """Watch every child kind some GitTrackObject holds; stop watching the others."""
-        wanted = {kind for _, kind in list(self._gtos.values()) if kind is not None}
+        """Watch every child kind some GitTrackObject holds; stop watching the others.
+
+        Decided and done under one lock: the GitTrackObject and ClusterGitTrackObject watch
+        threads both call this, and neither may stop a kind the other still needs.
+        """
         with self._lock:
-            for kind_key in wanted - set(self._children):
+            wanted = {kind for _, kind in self._gtos.values() if kind is not None}
+            for kind_key in sorted(wanted - set(self._children)):
                 resource = self.discovery.resource(*kind_key)
                 if resource is None:
                     continue  # not served yet: the next event of a GTO holding it tries again
-                stop = threading.Event()
-                self._children[kind_key] = stop
                 path = resource.path(namespace=self.settings.namespace)
-                self._spawn(f"{kind_key[1]}.{kind_key[0]}", path, self._on_child, stop)
+                started = self._spawn(
+                    f"{kind_key[1]}.{kind_key[0]}", path, self._on_child, threading.Event()
+                )
+                started.resource = resource
+                self._children[kind_key] = started
             for kind_key in set(self._children) - wanted:
-                self._children.pop(kind_key).set()
+                self._children.pop(kind_key).stop.set()
 
     def _on_child(self, kind: str, event: str, obj: dict[str, Any]) -> None:
         if event == "SYNCED" or self.stop.is_set():
@@ -195,3 +250,48 @@ class Watchers:
         owner = routing.owning_gto(obj)
         if owner is not None:
             self.dispatcher.apply(owner)
+
+    # The level-based re-check ------------------------------------------------------------
+
+    def check_due(self, *, since: float, until: float) -> int:
+        """Queue an apply for every GitTrackObject due in the window (``since``, ``until``] of
+        wall time whose child is not what it holds; return how many were queued."""
+        period = self.period.total_seconds()
+        with self._lock:
+            gto_watches = [each for kind, each in self._main.items() if kind in routing.GTO_KINDS]
+        queued = 0
+        for each in gto_watches:
+            for gto in list(each.watcher.known.values()):
+                key = routing.key_of(gto)
+                slot = self._slots.get(key)
+                if slot is None:
+                    slot = self._slots[key] = recheck.offset(key, period=period)
+                if not recheck.is_due(slot, since=since, until=until, period=period):
+                    continue
+                reason = self._need(gto)
+                if reason is not None and self.dispatcher.apply(key, force=True):
+                    fields = {"gto": key.namespaced_name, "reason": str(reason)}
+                    logger.info("re-check queued an apply", extra=fields)
+                    queued += 1
+        return queued
+
+    def _need(self, gto: dict[str, Any]) -> recheck.Need | None:
+        """Why ``gto`` needs an apply, from the watch caches alone (no request but OpenAPI)."""
+        child = syncplan.held_child(gto)
+        with self._lock:
+            watching = (
+                None if child is None else self._children.get((child.api_version, child.kind))
+            )
+        resource = None if watching is None else watching.resource
+        if child is None or watching is None or resource is None or not watching.watcher.synced:
+            return recheck.status_need(gto)  # no child to compare with: only the status tells
+        live = watching.watcher.known.get((child.namespace, child.name))
+        server_side = self.settings.apply_strategy is config.ApplyStrategy.SERVER_SIDE
+        meta = None
+        if live is not None and not server_side:
+            meta = self.openapi.schema(
+                group=resource.group, version=resource.version, kind=resource.kind
+            )
+        return recheck.need(
+            gto, live, namespaced=resource.namespaced, meta=meta, server_side=server_side
+        )

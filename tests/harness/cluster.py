@@ -29,6 +29,8 @@ class Cluster:
 
     kubeconfig: Path
     audit_log: Path | None
+    plane: controlplane.ControlPlane | None = None
+    """Our own control plane (None with ``USE_EXISTING_CLUSTER``): chaos tests restart parts."""
 
     def kubectl(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
         """Run kubectl against this cluster and return its stdout (stderr joined on failure)."""
@@ -59,7 +61,7 @@ def provide(directory: Path) -> Iterator[Cluster]:
         yield Cluster(kubeconfig=kubeconfig, audit_log=None)
         return
     with controlplane.ControlPlane(directory, crd_paths=[CRD_DIR]) as plane:
-        yield Cluster(kubeconfig=plane.kubeconfig, audit_log=plane.audit_log)
+        yield Cluster(kubeconfig=plane.kubeconfig, audit_log=plane.audit_log, plane=plane)
 
 
 def exists(kube: client.Kube, path: str) -> bool:

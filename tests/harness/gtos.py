@@ -9,6 +9,7 @@ from typing import Any
 from faros.api import names
 from faros.kube import client, errors
 from faros.tasks import apply as apply_task
+from faros.tasks.app import Outcome
 
 GTOS = f"/apis/{names.API_VERSION}/namespaces/%s/gittrackobjects"
 CGTOS = f"/apis/{names.API_VERSION}/clustergittrackobjects"
@@ -45,8 +46,8 @@ class Objects:
 
     def apply(self, gto: dict[str, Any]) -> dict[str, Any]:
         meta = gto["metadata"]
-        outcome = apply_task.run(self.rt, namespace=meta.get("namespace", ""), name=meta["name"])
-        assert outcome != "busy"
+        result = apply_task.run(self.rt, namespace=meta.get("namespace", ""), name=meta["name"])
+        assert result.outcome is not Outcome.BUSY
         collection = GTOS % meta["namespace"] if meta.get("namespace") else CGTOS
         return dict(self.kube.request("GET", f"{collection}/{meta['name']}"))
 

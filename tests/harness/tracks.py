@@ -11,6 +11,7 @@ from faros.core import identity
 from faros.kube import client, discovery, errors
 from faros.tasks import runtime
 from faros.tasks import sync as sync_task
+from faros.tasks.app import Outcome
 from tests.harness import cluster as cluster_harness
 from tests.harness.wait import eventually
 
@@ -63,7 +64,8 @@ class Tracks:
 
     def sync(self, key: identity.ObjectKey) -> dict[str, Any]:
         """Run the sync task for ``key`` in this process; return the GitTrack's status."""
-        assert sync_task.run(self.rt, namespace=key.namespace, name=key.name)
+        result = sync_task.run(self.rt, namespace=key.namespace, name=key.name)
+        assert result.outcome is not Outcome.BUSY, "another process holds the GitTrack's lock"
         return self.status(key)
 
     def get(self, key: identity.ObjectKey) -> dict[str, Any]:

@@ -79,12 +79,18 @@ def test_in_sync_children_are_counted(tracks, kube):
     key = tracks.create(reference="a144436")
     tracks.sync(key)
     gto = tracks.children(key)["default/deployment-nginx"]
-    gto["status"] = {"conditions": [{"type": "ObjectInSync", "status": "True",
-                                     "reason": "ChildAppliedSuccess", "message": "",
-                                     "lastUpdateTime": "2026-01-01T00:00:00Z",
-                                     "lastTransitionTime": "2026-01-01T00:00:00Z"}]}  # fmt: skip
-    kube.request("PUT", f"/apis/{names.API_VERSION}/namespaces/default/gittrackobjects/"
-                 "deployment-nginx/status", body=gto)  # fmt: skip
+    path = f"/apis/{names.API_VERSION}/namespaces/default/gittrackobjects/deployment-nginx"
+    condition = {"type": "ObjectInSync", "status": "True", "reason": "ChildAppliedSuccess",
+                 "message": "", "lastUpdateTime": "2026-01-01T00:00:00Z",
+                 "lastTransitionTime": "2026-01-01T00:00:00Z"}  # fmt: skip
+    gto["status"] = {"conditions": [condition]}
+    gto = kube.request("PUT", f"{path}/status", body=gto)
+
+    # True without observedGeneration says nothing of the current spec: not counted.
+    assert counters(tracks.sync(key)) == (2, 2, 0, 0)
+
+    gto["status"]["observedGeneration"] = gto["metadata"]["generation"]
+    kube.request("PUT", f"{path}/status", body=gto)
 
     assert counters(tracks.sync(key)) == (2, 2, 0, 1)
 
@@ -116,7 +122,7 @@ def test_invalid_file_is_reported_and_counted(tracks, kind, ignored, kube):
 
     assert status["ignoredFiles"]["invalid_file.yaml"] == (
         "unable to parse 'invalid_file.yaml': unable to unmarshal JSON: Object 'Kind' is "
-        """missing in '{"I":"a;m an \\"invalid Kubernetes manifest.)"}'\n"""
+        "missing in document 1\n"
     )
     assert status["objectsIgnored"] == ignored == len(status["ignoredFiles"])
     parsed = tracks.condition(key, "FilesParsed")

@@ -193,7 +193,7 @@ spec:
         apply_task.run(rt, namespace=meta.get("namespace", ""), name=meta["name"])
 
     def converged() -> None:
-        assert apply_task.run(rt, namespace=namespace, name="gadget-g") == "done"
+        assert apply_task.run(rt, namespace=namespace, name="gadget-g").done
         assert tracks.kube.request("GET", f"/apis/{group}/v1/namespaces/{namespace}/gadgets/g")
 
     eventually(converged, timeout=60, interval=1)

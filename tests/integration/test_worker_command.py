@@ -28,7 +28,11 @@ def test_faros_worker_syncs_applies_and_reports(tracks, worker_settings, tmp_pat
         f"--metrics-bind-address=127.0.0.1:{port}", "--concurrency=2", "--queues=sync,apply",
     ]  # fmt: skip
     log = tmp_path / "worker.log"
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    temporary = tmp_path / "tmp"  # no --repository-dir: the clone cache is made here
+    temporary.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+           "TMPDIR": str(temporary)}  # fmt: skip
+    env.pop("FAROS_REPOSITORY_DIR", None)
     worker = processes.spawn(command, log=log, env=env)
     try:
 
@@ -47,9 +51,12 @@ def test_faros_worker_syncs_applies_and_reports(tracks, worker_settings, tmp_pat
             assert f'faros_gittrack_time_to_deploy_seconds_count{{name="{key.name}"' in text
 
         eventually(deployed, timeout=60)
+        # Both pool processes share one clone cache (not one each, never removed).
+        assert len(list(temporary.glob("faros-repos-*"))) == 1
     finally:
         processes.stop(worker, timeout=30)
     assert worker.returncode is not None
+    assert list(temporary.glob("faros-repos-*")) == [], "the clone cache is removed at exit"
 
 
 def _applied(tracks, key) -> None:

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import secrets
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 from celery import Celery
 
@@ -18,9 +12,8 @@ from faros.beat import entries
 from tests.harness import cluster as cluster_harness
 from tests.harness import gitrepos, http, processes
 from tests.harness.git_servers import Transport
+from tests.harness.shape import FAROS, Shape
 from tests.harness.wait import eventually
-
-FAROS = str(Path(sys.executable).with_name("faros"))
 
 
 def configmap(name: str, namespace: str) -> str:
@@ -37,32 +30,6 @@ def deployment(namespace: str) -> str:
     })  # fmt: skip
 
 
-@contextlib.contextmanager
-def faros_processes(
-    worker_settings, tmp_path: Path, prefix: str
-) -> Iterator[list[subprocess.Popen[bytes]]]:
-    common = [f"--kubeconfig={worker_settings.kubeconfig}",
-              f"--broker-url={worker_settings.broker_url}", "--allow-file-urls",
-              "--metrics-bind-address=0", "--sync-period=3s"]  # fmt: skip
-    env = {**os.environ, "FAROS_BEAT_KEY_PREFIX": prefix}
-    started: list[subprocess.Popen[bytes]] = []
-    commands = {
-        "watch": ["watch"],
-        "beat": ["beat"],
-        "worker-1": ["worker", "--concurrency=1"],
-        "worker-2": ["worker", "--concurrency=1"],
-    }
-    try:
-        for name, args in commands.items():
-            log = tmp_path / f"{name}.log"
-            proc_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"metrics-{name}")}
-            started.append(processes.spawn([FAROS, *args, *common], log=log, env=proc_env))
-        yield started
-    finally:
-        for process in started:
-            processes.stop(process, timeout=30)
-
-
 def test_gittrack_lifecycle_with_separate_processes(
     kube, cluster, worker_settings, git_root, git_servers, namespace, tmp_path
 ):
@@ -71,8 +38,11 @@ def test_gittrack_lifecycle_with_separate_processes(
     schedule.config_from_object("celeryconfig")
     broker = worker_settings.broker_url
     schedule.conf.update(broker_url=broker, redbeat_redis_url=broker, redbeat_key_prefix=prefix)
-    with faros_processes(worker_settings, tmp_path, prefix) as running:
-        lifecycle(kube, cluster, git_root, git_servers, namespace, running, schedule)
+    shape = Shape(worker_settings, tmp_path, beat_prefix=prefix, watchers=2, workers=2)
+    with shape:
+        assert sorted(shape.running) == ["beat", "watch-1", "watch-2", "worker-1", "worker-2"]
+        lifecycle(kube, cluster, git_root, git_servers, namespace,
+                  list(shape.running.values()), schedule)  # fmt: skip
 
 
 def test_gittrack_lifecycle_under_faros_run_without_redis(

@@ -153,3 +153,50 @@ def test_server_side_sends_the_desired_object_as_an_apply():
         assert step.action is applyplan.Action.APPLY
         assert step.content_type == applyplan.APPLY_PATCH
         assert names.LAST_APPLIED_ANNOTATION not in step.body["metadata"].get("annotations", {})
+
+
+def test_json_data_keeps_its_numbers():
+    manifest = configmap()
+    manifest["spec"] = {"small": 1e-07, "big": 123456789012345678901, "exact": 9007199254740993}
+
+    desired = applyplan.decode(gto_with(manifest)).desired
+
+    assert desired["spec"] == {
+        "small": 1e-07,
+        "big": 123456789012345678901,
+        "exact": 9007199254740993,
+    }
+    assert isinstance(desired["spec"]["small"], float)
+
+
+def test_yaml_data_is_read_as_repository_files_are():
+    data = (
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nspec: {when: 2019-04-03, on: y}\n"
+    )
+
+    desired = applyplan.decode(gto_with(raw=data)).desired
+
+    assert desired["spec"] == {"when": "2019-04-03", "true": True}
+
+
+SECRET = b"apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        (SECRET + b"stringData:\n  password: hunter2: x\n",
+         "yaml: line 5: mapping values are not allowed here"),
+        (SECRET + b'data: {password: "hunter2\n', "yaml: line 5: while scanning a quoted scalar"),
+        (SECRET + b"data: {password: !!int hunter2}\n", "cannot decode !!str as a !!int"),
+        (SECRET + b"---\nkind: hunter2\n", "the data has more than one document"),
+    ],
+    ids=["bad-mapping", "unclosed-quote", "bad-tag", "two-documents"],
+)  # fmt: skip
+def test_unreadable_yaml_data_is_reported_without_quoting_it(raw, text):
+    with pytest.raises(applyplan.ApplyError) as failed:
+        applyplan.decode(gto_with(raw=raw))
+
+    assert failed.value.reason is Reason.ERROR_UNMARSHALLING_DATA
+    assert text in failed.value.message
+    assert "hunter2" not in failed.value.message

@@ -281,6 +281,24 @@ def test_fixture_936b7ee_end_to_end(owner, ignored):
     assert len(ignored_files) == ignored
     assert ignored_files["invalid_file.yaml"] == (
         "unable to parse 'invalid_file.yaml': unable to unmarshal JSON: Object 'Kind' is missing "
-        """in '{"I":"a;m an \\"invalid Kubernetes manifest.)"}'\n"""
+        "in document 1\n"
     )
     assert synccalc.plan_gc(existing=[], files=files, results=results).skipped
+
+
+def test_leftovers_of_a_kind_discovery_cannot_resolve_wait_and_say_why():
+    widget_gto, old_cm = gto("widget-w", ""), gto("configmap-old")
+    held = {
+        widget_gto: identity.ObjectKey("example.com", "v1", "Widget", "", "w"),
+        old_cm: identity.ObjectKey("", "v1", "ConfigMap", "default", "old"),
+    }
+    plan = synccalc.plan_gc(
+        existing=[widget_gto, old_cm], files=[good("a.yaml")],
+        results=[ObjectResult(gto("configmap-c"), Outcome.APPLIED)],
+        held=held, unresolved={("example.com", "Widget")},
+    )  # fmt: skip
+
+    assert plan.delete == (old_cm,)
+    assert plan.waiting == (widget_gto,)
+    assert "widget-w" in plan.waiting_message
+    assert "does not serve their kind" in plan.waiting_message

@@ -32,8 +32,9 @@ def plan(objects, *, existing=None, owner=OWNER):
                          policy=POLICY)  # fmt: skip
 
 
-def existing_of(step, **status):
+def existing_of(step, generation=1, **status):
     body = copy.deepcopy(step.body)
+    body["metadata"]["generation"] = generation
     if status:
         body["status"] = status
     return {step.gto: body}
@@ -64,11 +65,21 @@ def test_unchanged_object_needs_nothing_and_changed_one_an_update():
 
 def test_in_sync_is_read_from_the_existing_status():
     (first,) = plan([deployment()]).steps
-    status = {"conditions": [{"type": "ObjectInSync", "status": "True"}]}
+    status = {"conditions": [{"type": "ObjectInSync", "status": "True"}], "observedGeneration": 2}
 
-    (step,) = plan([deployment()], existing=existing_of(first, **status)).steps
+    (step,) = plan([deployment()], existing=existing_of(first, generation=2, **status)).steps
 
     assert step.in_sync
+
+
+def test_in_sync_for_an_older_generation_is_not_in_sync():
+    """The apply of generation 3 never ran (a killed worker): its old True must not count."""
+    (first,) = plan([deployment()]).steps
+    status = {"conditions": [{"type": "ObjectInSync", "status": "True"}], "observedGeneration": 2}
+
+    (step,) = plan([deployment()], existing=existing_of(first, generation=3, **status)).steps
+
+    assert not step.in_sync
 
 
 def test_encoding_is_deterministic():
@@ -123,3 +134,64 @@ def test_object_held_by_another_owner_is_ignored_with_an_event():
 
 def test_unreadable_data_holds_no_child():
     assert syncplan.held_child({"spec": {"data": "not-base64!"}}) is None
+
+
+def widget(namespace=None, *, name="w", version="v1"):
+    metadata = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {"apiVersion": f"example.com/{version}", "kind": "Widget", "metadata": metadata,
+            "spec": {"size": 1}}  # fmt: skip
+
+
+def test_an_unresolved_kind_never_moves_an_existing_cluster_scoped_gto():
+    """A cluster-scoped Widget managed by a ClusterGitTrackObject; its served version goes
+    away and the manifest carries a stray namespace: the GTO is kept, scope and data."""
+    kinds = {**KINDS, ("example.com/v1", "Widget"): syncplan.Kind("widgets", namespaced=False)}
+    resolved = syncplan.plan(objects=[widget("stray")], kinds=kinds, existing={},
+                             owner=CLUSTER_OWNER, policy=POLICY)  # fmt: skip
+    (first,) = resolved.steps
+    assert first.gto.namespace == ""
+
+    changed = widget("stray")
+    changed["spec"]["size"] = 2
+    result = syncplan.plan(objects=[changed], kinds=KINDS, existing=existing_of(first),
+                           owner=CLUSTER_OWNER, policy=POLICY)  # fmt: skip
+
+    assert result.steps == ()
+    (waiting,) = result.ignored
+    assert (waiting.gto, waiting.outcome) == (first.gto, synccalc.Outcome.FAILED)
+    assert "kind Widget in example.com/v1 is not served" in waiting.message
+    assert result.unresolved == {("example.com", "Widget")}
+
+
+def test_a_new_object_of_an_unresolved_kind_is_still_written():
+    result = syncplan.plan(objects=[widget("default")], kinds=KINDS, existing={}, owner=OWNER,
+                           policy=POLICY)  # fmt: skip
+    (step,) = result.steps
+    assert step.action is syncplan.Action.CREATE
+    assert result.unresolved == {("example.com", "Widget")}
+
+
+def test_an_object_defined_twice_is_taken_from_its_first_file_and_reported():
+    first, second = deployment(replicas=1), deployment(replicas=2)
+    result = syncplan.plan(objects=[first, second], kinds=KINDS, existing={}, owner=OWNER,
+                           policy=POLICY, origins=["a/app.yaml", "b/app.yaml"])  # fmt: skip
+
+    (step,) = result.steps
+    assert step.body["spec"]["data"] == syncplan.encode(first)
+    (twice,) = result.ignored
+    assert twice.gto == step.gto
+    assert twice.outcome is synccalc.Outcome.FAILED
+    assert "'a/app.yaml'" in twice.message
+    assert "'b/app.yaml'" in twice.message
+    assert "first in path order" in twice.message
+
+
+def test_two_versions_of_one_object_are_one_object_defined_twice():
+    v1 = {"apiVersion": "apps/v1", "kind": "Deployment",
+          "metadata": {"name": "nginx", "namespace": "default"}}  # fmt: skip
+    beta = {**v1, "apiVersion": "apps/v1beta2"}
+    kinds = {**KINDS, ("apps/v1beta2", "Deployment"): KINDS[("apps/v1", "Deployment")]}
+    result = syncplan.plan(objects=[v1, beta], kinds=kinds, existing={}, owner=OWNER,
+                           policy=POLICY, origins=["a.yaml", "b.yaml"])  # fmt: skip
+    assert len(result.steps) == 1
+    assert len(result.ignored) == 1

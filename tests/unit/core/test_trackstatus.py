@@ -246,3 +246,16 @@ def test_status_changed(new, changed):
 
 def test_no_previous_status_is_a_change():
     assert trackstatus.status_changed(None, BASE)
+
+
+def test_gc_waiting_for_discovery_says_why_and_keeps_the_last_result():
+    first = trackstatus.for_gittrack(previous=None, report=HEALTHY, now=T0)
+    waiting = synccalc.GcPlan(waiting=(identity.gto_key(namespace="", name="widget-w"),))
+    report = SyncReport(files=HEALTHY.files, results=HEALTHY.results, gc=waiting)
+
+    status = trackstatus.for_gittrack(previous=first, report=report, now=T1)
+
+    assert summary(status)["ChildrenGarbageCollected"] == (
+        "True", "GCSuccess", waiting.waiting_message,
+    )  # fmt: skip
+    assert "widget-w" in waiting.waiting_message

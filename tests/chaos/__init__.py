@@ -1,0 +1,1 @@
+"""Fault injection: real processes killed, real servers restarted, real webhooks failing."""

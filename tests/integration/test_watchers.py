@@ -1,0 +1,196 @@
+"""The watchers of `faros watch` and `faros run`: re-check from their caches, health, races.
+
+Against the real API server; the work they queue is recorded instead of sent (the queueing
+itself is tested in test_dispatch.py and end to end in the scenarios).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from faros import config
+from faros.api import names
+from faros.core import identity, recheck
+from faros.kube import client
+from faros.watchers import runner
+from tests.harness import gtos
+from tests.harness.gtos import Objects
+from tests.harness.wait import eventually
+
+
+class Recorded:
+    """A dispatcher that remembers what it was asked to queue."""
+
+    def __init__(self) -> None:
+        self.applies: list[identity.ObjectKey] = []
+        self.syncs: list[identity.ObjectKey] = []
+
+    def sync(self, key: identity.ObjectKey) -> bool:
+        self.syncs.append(key)
+        return True
+
+    def apply(self, key: identity.ObjectKey, *, force: bool = False) -> bool:
+        self.applies.append(key)
+        return True
+
+
+class NoSchedule:
+    def upsert(self, key, *, period) -> None: ...
+
+    def delete(self, key) -> None: ...
+
+    def reconcile(self, keys, *, period) -> None: ...
+
+
+def watchers(kube, cluster, namespace: str, *extra: str) -> tuple[runner.Watchers, Recorded]:
+    _, settings = config.parse(
+        ["watch", f"--kubeconfig={cluster.kubeconfig}", f"--namespace={namespace}",
+         "--clustergittrack-mode=Disabled", "--sync-period=60s", *extra], {},
+    )  # fmt: skip
+    recorded = Recorded()
+    made = runner.Watchers(settings=settings, kube=kube, schedule=NoSchedule(),
+                           dispatcher=recorded, stop=threading.Event())  # fmt: skip
+    return made, recorded
+
+
+def configmap(namespace: str, name: str = "web", value: str = "blue") -> dict[str, Any]:
+    metadata = {"name": name, "namespace": namespace}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata,
+            "data": {"colour": value}}  # fmt: skip
+
+
+def everything_due(made: runner.Watchers) -> int:
+    """Run the re-check over a window of a whole period: every object is due."""
+    now = time.time()
+    return made.check_due(since=now - made.period.total_seconds() - 1, until=now)
+
+
+def child_watch_synced(made: runner.Watchers, kind: tuple[str, str]) -> None:
+    running = made._children.get(kind)
+    assert running is not None, made._children
+    assert running.watcher.synced
+
+
+def test_the_recheck_queues_only_drifted_or_missing_children(kube, cluster, rt, namespace):
+    objects = Objects(kube, rt)
+    gto = objects.apply(objects.put(configmap(namespace), namespace=namespace))
+    key = identity.gto_key(namespace=namespace, name=gto["metadata"]["name"])
+    made, recorded = watchers(kube, cluster, namespace)
+    made.start()
+    try:
+        eventually(lambda: child_watch_synced(made, ("v1", "ConfigMap")), timeout=20)
+        recorded.applies.clear()  # the ADDED event of the GitTrackObject
+
+        assert everything_due(made) == 0, "in sync: nothing to queue"
+
+        path = f"/api/v1/namespaces/{namespace}/configmaps/web"
+        kube.request("PATCH", path, body={"data": {"colour": "red"}},
+                     content_type=client.MERGE_PATCH)  # fmt: skip
+        eventually(lambda: _cached_colour(made, namespace, "red"), timeout=20)
+        recorded.applies.clear()  # the drift's own event (which a lost message would lose)
+        assert everything_due(made) == 1
+        assert recorded.applies == [key]
+
+        kube.request("DELETE", path)
+        eventually(lambda: _cached_colour(made, namespace, None), timeout=20)
+        recorded.applies.clear()
+        assert everything_due(made) == 1
+        assert recorded.applies == [key]
+    finally:
+        made.shutdown()
+
+
+def test_the_recheck_is_spread_over_the_period(kube, cluster, rt, namespace):
+    objects = Objects(kube, rt)
+    for index in range(3):
+        objects.put(configmap(namespace, f"cm-{index}"), namespace=namespace)  # never applied
+    made, recorded = watchers(kube, cluster, namespace)
+    made.start()
+    try:
+        eventually(lambda: child_watch_synced(made, ("v1", "ConfigMap")), timeout=20)
+        recorded.applies.clear()
+        period = made.period.total_seconds()
+        slots = sorted(
+            recheck.offset(identity.gto_key(namespace=namespace, name=f"configmap-cm-{i}"),
+                           period=period)
+            for i in range(3)
+        )  # fmt: skip
+        base = 10 * period  # a period boundary
+        assert made.check_due(since=base, until=base + slots[0] - 0.01) == 0
+        assert made.check_due(since=base + slots[0] - 0.01, until=base + slots[1] + 0.01) == 2
+        assert made.check_due(since=base + slots[1] + 0.01, until=base + period) == 1
+    finally:
+        made.shutdown()
+
+
+def _cached_colour(made: runner.Watchers, namespace: str, colour: str | None) -> None:
+    live = made._children[("v1", "ConfigMap")].watcher.known.get((namespace, "web"))
+    assert (live or {}).get("data", {}).get("colour") == colour
+
+
+def test_health_stays_good_when_a_child_watch_is_no_longer_wanted(kube, cluster, rt, namespace):
+    objects = Objects(kube, rt)
+    gto = objects.put(configmap(namespace), namespace=namespace)
+    made, _ = watchers(kube, cluster, namespace)
+    made.start()
+    try:
+        eventually(lambda: child_watch_synced(made, ("v1", "ConfigMap")), timeout=20)
+        assert made.healthy()
+
+        kube.request("DELETE", f"/apis/{names.API_VERSION}/namespaces/{namespace}/"
+                     f"gittrackobjects/{gto['metadata']['name']}")  # fmt: skip
+        eventually(lambda: _not_watching(made, ("v1", "ConfigMap")), timeout=20)
+        time.sleep(1.5)  # the stopped watch's thread ends
+        assert made.healthy(), "a stopped child watch is not wanted: still healthy"
+    finally:
+        made.shutdown()
+
+
+def _not_watching(made: runner.Watchers, kind: tuple[str, str]) -> None:
+    assert kind not in made._children
+
+
+def test_starting_and_stopping_child_watches_from_two_threads_never_loses_a_kind(
+    kube, cluster, namespace
+):
+    """GitTrackObject and ClusterGitTrackObject watches run in two threads; both start and
+    stop child watches. Interleave their events: the kinds watched must always end up
+    exactly the kinds some GitTrackObject holds."""
+    made, _ = watchers(kube, cluster, namespace)
+    pinned = _gto_event(namespace, "pinned", "ConfigMap")
+    made._on_gto(names.GITTRACKOBJECT, "ADDED", pinned)
+    errors: list[BaseException] = []
+
+    def churn(name: str) -> None:
+        try:
+            for _ in range(60):
+                body = _gto_event(namespace, name, "Secret")
+                made._on_gto(names.GITTRACKOBJECT, "ADDED", body)
+                made._on_gto(names.GITTRACKOBJECT, "DELETED", body)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=churn, args=(f"churn-{n}",)) for n in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not errors
+        assert set(made._children) == {("v1", "ConfigMap")}
+        assert made.healthy()
+        made._on_gto(names.GITTRACKOBJECT, "ADDED", _gto_event(namespace, "last", "Secret"))
+        assert set(made._children) == {("v1", "ConfigMap"), ("v1", "Secret")}
+    finally:
+        made.shutdown()
+
+
+def _gto_event(namespace: str, name: str, kind: str) -> dict[str, Any]:
+    """A GitTrackObject as a watch event carries it (only what the routing reads)."""
+    child = {"apiVersion": "v1", "kind": kind, "metadata": {"name": name}}
+    gto_name = f"{kind.lower()}-{name}"
+    return {"apiVersion": names.API_VERSION, "kind": names.GITTRACKOBJECT,
+            "metadata": {"name": gto_name, "namespace": namespace, "generation": 1},
+            "spec": {"name": name, "kind": kind, "data": gtos.encode(child)}}  # fmt: skip
