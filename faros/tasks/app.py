@@ -78,10 +78,20 @@ def again(outcome: Outcome, *, attempt: int, retry_after: float | None = None) -
     return Result(outcome, errors.backoff(attempt, jitter=jitter, retry_after=retry_after))
 
 
-def reconcile_task(name: str) -> Callable[[Callable[..., None]], Task[Any, Any]]:
-    """The decorator of a Faros task: a stable name, bound, never retried by Celery itself
-    (each run decides through :func:`measured`), acknowledged late (``celeryconfig``)."""
-    return app.task(name=name, bind=True, max_retries=None)
+def reconcile_task(name: str, run: Callable[..., Result]) -> Task[Any, Any]:
+    """Register ``run(rt, *, namespace, name, attempt)`` as the Celery task ``name`` (stable:
+    queued messages and beat entries refer to it). Celery never retries it by itself: each
+    run's result says whether and when to run again. Tasks are acknowledged late
+    (``celeryconfig``)."""
+
+    def task(self: Any, namespace: str, key: str) -> None:
+        result = run(runtime.current(), namespace=namespace, name=key,
+                     attempt=self.request.retries)  # fmt: skip
+        if not result.done:
+            raise self.retry(countdown=result.delay)
+
+    task.__doc__ = run.__doc__
+    return app.task(name=name, bind=True, max_retries=None)(task)
 
 
 def measured(task: str, work: Callable[[], Result], *, attempt: int) -> Result:

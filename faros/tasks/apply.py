@@ -52,19 +52,15 @@ class Failure(Exception):
         self.event = event
 
 
-@reconcile_task("faros.apply")
-def apply(self: Any, namespace: str, name: str) -> None:
-    """Apply the GitTrackObject ``namespace/name`` (a ClusterGitTrackObject when "")."""
-    result = run(runtime.current(), namespace=namespace, name=name, attempt=self.request.retries)
-    if not result.done:
-        raise self.retry(countdown=result.delay)
-
-
 def run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int = 0) -> Result:
     """Apply one GitTrackObject; unless done, the result says when to run it again."""
     return measured(
         "apply", lambda: _run(rt, namespace=namespace, name=name, attempt=attempt), attempt=attempt
     )
+
+
+apply = reconcile_task("faros.apply", run)
+"""The Celery task: ``apply.delay(namespace, name)``."""
 
 
 def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Result:
@@ -87,6 +83,9 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Res
             changed = applier.apply(child, renew=held.renew)
     except errors.LockLost:
         return busy()  # another worker holds the child now and reports on it
+    except errors.Unreachable as error:  # Faros's own Redis: nothing to say about the object
+        logger.warning("apply postponed", extra={"gto": key.namespaced_name, "error": str(error)})
+        return again(Outcome.RETRY, attempt=attempt)
     except Exception as error:  # every failure goes through the one policy
         return _failed(applier, error, attempt=attempt)
     applier.report(Reason.CHILD_APPLIED_SUCCESS, "")

@@ -35,19 +35,15 @@ logger = logging.getLogger(__name__)
 Reason = conditions.EventReason
 
 
-@reconcile_task("faros.sync")
-def sync(self: Any, namespace: str, name: str) -> None:
-    """Sync the GitTrack ``namespace/name`` (a ClusterGitTrack when ``namespace`` is "")."""
-    result = run(runtime.current(), namespace=namespace, name=name, attempt=self.request.retries)
-    if not result.done:
-        raise self.retry(countdown=result.delay)
-
-
 def run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int = 0) -> Result:
     """Sync one GitTrack under its lock; unless done, the result says when to run it again."""
     return measured(
         "sync", lambda: _run(rt, namespace=namespace, name=name, attempt=attempt), attempt=attempt
     )
+
+
+sync = reconcile_task("faros.sync", run)
+"""The Celery task: ``sync.delay(namespace, name)``."""
 
 
 def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Result:

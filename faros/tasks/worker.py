@@ -62,16 +62,32 @@ def run(settings: config.Settings) -> int:
         "--task-events",
         "--without-mingle",
     ]
+    fatal = _Fatal()
+    logging.getLogger("celery.worker.worker").addHandler(fatal)
+    code = 0
     try:
         app.worker_main(argv)
     except SystemExit as stop:
-        return int(stop.code or 0)
+        code = int(stop.code or 0)
     finally:
         if server is not None:
             server.shutdown()
         kube.close()
         if cache is not None:
             shutil.rmtree(cache, ignore_errors=True)
+    # Celery logs "Unrecoverable error" and may still exit 0: a supervisor must restart us.
+    return code or (1 if fatal.seen else 0)
+
+
+class _Fatal(logging.Handler):
+    """Notices the worker's critical log line (an unrecoverable error)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.CRITICAL)
+        self.seen = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen = True
 
 
 def _prepare_metrics_dir() -> None:

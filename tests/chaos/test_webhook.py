@@ -14,48 +14,37 @@ import contextlib
 import secrets
 
 from faros.api import names
-from faros.kube import client, errors
+from faros.kube import errors
 from tests.harness import webhook
 from tests.harness.apps import App
 from tests.harness.shape import Shape, wait_ready
 from tests.harness.wait import eventually
 from tests.harness.webhook import Behaviour
 
-LABEL = "faros.test/chaos"
-
 
 def test_a_failing_or_hanging_webhook_is_retried_until_the_child_converges(
     kube, worker_settings, git_root, git_servers, namespace, tmp_path
 ):
-    kube.request("PATCH", f"/api/v1/namespaces/{namespace}",
-                 body={"metadata": {"labels": {LABEL: namespace}}},
-                 content_type=client.MERGE_PATCH)  # fmt: skip
     app = App(kube, git_root, git_servers, namespace, count=1)
-    name = f"chaos-{namespace}"
-    with webhook.FailingWebhook() as hook:
-        webhook.install(kube, hook.configuration(
-            name, namespace_label=(LABEL, namespace), resources=[("", "v1", "configmaps")],
-            timeout_seconds=2,
-        ))  # fmt: skip
-        try:
-            _wait_until_called(kube, hook, namespace)
-            hook.fail(6)  # the create, then its retries, answered 500
-            shape = Shape(worker_settings, tmp_path, beat_prefix=_prefix(), sync_period="10m")
-            with shape:
-                wait_ready(shape)
-                app.track()
-                seen: set[str] = set()
-                eventually(lambda: _converged(app, "0", seen), timeout=120, interval=0.5)
-                assert hook.count(Behaviour.FAIL) == 6
-                assert any("retrying" in message for message in seen), seen
+    with (
+        webhook.FailingWebhook() as hook,
+        webhook.guarding(kube, hook, namespace=namespace, resources=[], timeout_seconds=2),
+    ):
+        hook.fail(6)  # the create, then its retries, answered 500
+        shape = Shape(worker_settings, tmp_path, beat_prefix=_prefix(), sync_period="10m")
+        with shape:
+            wait_ready(shape)
+            app.track()
+            seen: set[str] = set()
+            eventually(lambda: _converged(app, "0", seen), timeout=120, interval=0.5)
+            assert hook.count(Behaviour.FAIL) == 6
+            assert any("retrying" in message for message in seen), seen
 
-                hook.hang(2, seconds=8)  # the update's requests time out in the API server
-                app.release("1")
-                eventually(lambda: _converged(app, "1", seen), timeout=120, interval=0.5)
-                assert hook.count(Behaviour.HANG) == 2
-                shape.assert_alive()
-        finally:
-            webhook.uninstall(kube, name)
+            hook.hang(2, seconds=8)  # the update's requests time out in the API server
+            app.release("1")
+            eventually(lambda: _converged(app, "1", seen), timeout=120, interval=0.5)
+            assert hook.count(Behaviour.HANG) == 2
+            shape.assert_alive()
 
 
 def _converged(app: App, value: str, seen: set[str]) -> None:
@@ -65,20 +54,6 @@ def _converged(app: App, value: str, seen: set[str]) -> None:
         for condition in (app.kube.request("GET", path).get("status") or {}).get("conditions", []):
             seen.add(condition.get("message", ""))
     app.assert_holds(value)
-
-
-def _wait_until_called(kube, hook: webhook.FailingWebhook, namespace: str) -> None:
-    """The API server picks a new configuration up within a moment: probe until it calls."""
-    probe = f"/api/v1/namespaces/{namespace}/configmaps"
-
-    def called() -> None:
-        name = f"probe-{secrets.token_hex(3)}"
-        kube.request("POST", probe, body={"metadata": {"name": name}})
-        kube.request("DELETE", f"{probe}/{name}")
-        assert hook.count() > 0
-
-    eventually(called, timeout=30, interval=0.5)
-    hook.reset()
 
 
 def _prefix() -> str:

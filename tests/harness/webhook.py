@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -295,6 +295,44 @@ def uninstall(kube: client.Kube, name: str) -> None:
     """Delete the ValidatingWebhookConfiguration ``name`` if it exists."""
     with contextlib.suppress(errors.NotFound):
         kube.request("DELETE", f"{CONFIGURATIONS}/{name}")
+
+
+LABEL = "faros.test/webhook"
+
+
+@contextlib.contextmanager
+def guarding(
+    kube: client.Kube,
+    hook: FailingWebhook,
+    *,
+    namespace: str,
+    resources: Sequence[tuple[str, str, str]],
+    timeout_seconds: int,
+) -> Iterator[None]:
+    """Send the writes of ``resources`` (and of ConfigMaps, to probe) in ``namespace`` to
+    ``hook`` for the block: label the namespace, install the configuration, wait until the
+    API server calls the hook (a new configuration takes a moment), forget that probe."""
+    kube.request("PATCH", f"/api/v1/namespaces/{namespace}",
+                 body={"metadata": {"labels": {LABEL: namespace}}},
+                 content_type=client.MERGE_PATCH)  # fmt: skip
+    name = f"guard-{namespace}"
+    watched = [("", "v1", "configmaps"), *resources]
+    body = hook.configuration(name, namespace_label=(LABEL, namespace), resources=watched,
+                              timeout_seconds=timeout_seconds)  # fmt: skip
+    install(kube, body)
+    try:
+        deadline = time.monotonic() + 30
+        while hook.count() == 0:
+            if time.monotonic() > deadline:
+                raise AssertionError("the API server never called the webhook")
+            probe = {"metadata": {"name": f"probe-{secrets.token_hex(3)}"}}
+            kube.request("POST", f"/api/v1/namespaces/{namespace}/configmaps", body=probe,
+                         query={"dryRun": "All"})  # fmt: skip
+            time.sleep(0.3)
+        hook.reset()
+        yield
+    finally:
+        uninstall(kube, name)
 
 
 def _make_certificates(directory: Path) -> tuple[Path, Path]:

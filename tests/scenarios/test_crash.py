@@ -20,7 +20,7 @@ from pathlib import Path
 import redis
 
 from faros.core import identity
-from faros.kube import client, errors
+from faros.kube import errors
 from faros.tasks import app as celery_app
 from faros.tasks import apply as apply_task
 from faros.tasks import runtime
@@ -30,7 +30,6 @@ from tests.harness.wait import eventually
 from tests.integration.test_apply import deployment
 
 FAROS = str(Path(sys.executable).with_name("faros"))
-LABEL = "faros.test/crash"
 LOCK_TTL = runtime.LOCK_TTL
 REDELIVERY = 30.0 + 5.0  # the visibility timeout and one scan (celeryconfig)
 
@@ -48,9 +47,6 @@ def worker(settings, log: Path):
 def test_killed_worker_loses_nothing_and_frees_its_lock_in_seconds(
     kube, rt, worker_settings, namespace, tmp_path
 ):
-    kube.request("PATCH", f"/api/v1/namespaces/{namespace}",
-                 body={"metadata": {"labels": {LABEL: namespace}}},
-                 content_type=client.MERGE_PATCH)  # fmt: skip
     objects = Objects(kube, rt)
     first = objects.put(deployment(namespace), namespace=namespace)
     second_manifest = {**deployment(namespace), "metadata": {"name": "second",
@@ -58,16 +54,15 @@ def test_killed_worker_loses_nothing_and_frees_its_lock_in_seconds(
     second = objects.put(second_manifest, namespace=namespace)
     lock = identity.lock_key(identity.ObjectKey("apps", "v1", "Deployment", namespace, "nginx"))
     broker = redis.Redis.from_url(worker_settings.broker_url)
-    name = f"crash-{namespace}"
-    with webhook.FailingWebhook() as hook:
-        webhook.install(kube, hook.configuration(
-            name, namespace_label=(LABEL, namespace), resources=[("apps", "v1", "deployments")],
-            timeout_seconds=10,
-        ))  # fmt: skip
+    deployments = [("apps", "v1", "deployments")]
+    with (
+        webhook.FailingWebhook() as hook,
+        webhook.guarding(kube, hook, namespace=namespace, resources=deployments,
+                         timeout_seconds=10),
+    ):  # fmt: skip
         doomed = worker(worker_settings, tmp_path / "doomed.log")
         survivor = None
         try:
-            _probe(kube, hook, namespace)
             hook.hang(1, seconds=20)  # the first write waits in the API server
             eventually(lambda: _ready(tmp_path / "doomed.log"), timeout=60)
             with celery_app.app.connection_for_write(worker_settings.broker_url) as connection:
@@ -96,21 +91,7 @@ def test_killed_worker_loses_nothing_and_frees_its_lock_in_seconds(
             for process in (doomed, survivor):
                 if process is not None and process.poll() is None:
                     processes.stop(process, timeout=30)
-            webhook.uninstall(kube, name)
             broker.close()
-
-
-def _probe(kube, hook: webhook.FailingWebhook, namespace: str) -> None:
-    """Wait until the API server calls the new webhook (a dry-run create reaches it)."""
-
-    def called() -> None:
-        body = {**deployment(namespace), "metadata": {"name": "probe", "namespace": namespace}}
-        kube.request("POST", f"/apis/apps/v1/namespaces/{namespace}/deployments", body=body,
-                     query={"dryRun": "All"})  # fmt: skip
-        assert hook.count() > 0
-
-    eventually(called, timeout=30, interval=0.5)
-    hook.reset()
 
 
 def _hanging(hook: webhook.FailingWebhook) -> None:
