@@ -15,7 +15,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 import redis
@@ -45,6 +45,15 @@ class Locks(Protocol):
 
     def clear_pending(self, key: str) -> bool:
         """Delete the de-duplication key; True when it was set."""
+        ...
+
+    def note(self, key: str, value: str, *, ttl: float) -> None:
+        """Remember ``value`` under ``key`` for ``ttl`` seconds (e.g. a child's last seen
+        resourceVersion); losing it only costs one more check."""
+        ...
+
+    def noted(self, keys: Sequence[str]) -> list[str | None]:
+        """The values remembered under ``keys`` (None where nothing is), in one round trip."""
         ...
 
     def close(self) -> None:
@@ -142,6 +151,19 @@ class RedisLocks:
         with _reaching():
             return bool(self.client.delete(key))
 
+    def note(self, key: str, value: str, *, ttl: float) -> None:
+        """Remember ``value`` under ``key`` for ``ttl`` seconds."""
+        with _reaching():
+            self.client.set(key, value.encode(), ex=max(1, round(ttl)))
+
+    def noted(self, keys: Sequence[str]) -> list[str | None]:
+        """The values remembered under ``keys``, in one ``MGET``."""
+        if not keys:
+            return []
+        with _reaching():
+            found = self.client.mget(list(keys))
+        return [value.decode() if isinstance(value, bytes) else value for value in found]
+
     def close(self) -> None:
         """Close the Redis connection pool."""
         self.client.close()
@@ -173,6 +195,7 @@ class LocalLocks:
         self._guard = threading.Lock()
         self._held: set[str] = set()
         self._pending: dict[str, float] = {}
+        self._notes: dict[str, tuple[str, float]] = {}
 
     @contextlib.contextmanager
     def hold(self, key: str, *, ttl: float) -> Iterator[LocalHeld | None]:
@@ -205,6 +228,18 @@ class LocalLocks:
         """Delete the de-duplication key; True when it was set."""
         with self._guard:
             return self._pending.pop(key, 0.0) > time.monotonic()
+
+    def note(self, key: str, value: str, *, ttl: float) -> None:
+        """Remember ``value`` under ``key`` for ``ttl`` seconds."""
+        with self._guard:
+            self._notes[key] = (value, time.monotonic() + ttl)
+
+    def noted(self, keys: Sequence[str]) -> list[str | None]:
+        """The values remembered under ``keys``."""
+        now = time.monotonic()
+        with self._guard:
+            found = [self._notes.get(key) for key in keys]
+        return [None if entry is None or entry[1] <= now else entry[0] for entry in found]
 
     def close(self) -> None:
         """Nothing to release."""

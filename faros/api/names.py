@@ -43,6 +43,14 @@ REPOSITORY_ANNOTATION = "faros.pusher.com/repository"
 SYNCED_AT_ANNOTATION = "faros.pusher.com/synced-at"
 """On a GitTrackObject: when the sync that wrote its current data ran (UTC, ours)."""
 
+PUSHED_AT_ANNOTATION = "faros.pusher.com/pushed-at"
+"""On a GitTrack: when the webhook receiver took the push it queued a sync for (UTC, ours);
+the sync copies it onto the GitTrackObjects whose data it changes (push-to-applied latency)."""
+
+OWNER_LABEL = "faros.pusher.com/owner-uid"
+"""On a GitTrackObject: the UID of the GitTrack that controls it, so a sync lists only its
+own GitTrackObjects (ours; GitTrackObjects without it are found and labelled once)."""
+
 FIELD_MANAGER = "faros"
 
 

@@ -173,3 +173,9 @@ def dedup_key(key: ObjectKey) -> str:
     The key's kind says which task the work is (GitTrack: sync, GitTrackObject: apply).
     """
     return f"faros:dirty:{key.group}/{key.kind}/{key.namespace}/{key.name}"
+
+
+def seen_key(key: ObjectKey) -> str:
+    """Return the key under which the resourceVersion of a GitTrackObject's child is noted
+    when an apply left it in sync: ``faros:seen:<group>/<kind>/<ns>/<name>`` of the GTO."""
+    return f"faros:seen:{key.group}/{key.kind}/{key.namespace}/{key.name}"

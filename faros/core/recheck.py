@@ -3,10 +3,11 @@
 Events make Faros fast; this makes it correct. Every GitTrackObject is looked at once per
 sync period, at a fixed offset inside the period derived from its key (so the work is
 spread evenly and two watcher replicas agree), from what the watchers already hold: the
-GitTrackObject and the live child from their watch caches, never a GET. It needs an apply
-when the status does not say it is in sync for its current spec, when the child is missing,
-or when the apply would change the child (the same plan as the apply task's). An apply that
-finds nothing to do writes nothing, so a false alarm costs reads, never writes.
+GitTrackObject, and the child's metadata from a metadata-only watch, never a GET. It needs
+an apply when the status does not say it is in sync for its current spec, when the child is
+missing, or when the child's resourceVersion moved since the apply that last left it in sync
+noted it: only then is the child read and compared. An apply that finds nothing to do
+writes nothing, so a change that is no drift (a status update) costs one read.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from faros.core import applyplan, delivery, identity, patchmeta
+from faros.core import delivery, identity
 
 _SCALE = 2**64
 
@@ -28,8 +29,8 @@ class Need(enum.StrEnum):
     """Its status is not ObjectInSync=True for its current generation."""
     MISSING = "missing"
     """Its child does not exist."""
-    DRIFTED = "drifted"
-    """Its child differs from what it holds."""
+    MOVED = "moved"
+    """Its child changed since an apply last left it in sync (or that is not known)."""
 
 
 def offset(key: identity.ObjectKey, *, period: float) -> float:
@@ -58,43 +59,14 @@ def status_need(gto: Mapping[str, Any]) -> Need | None:
 
 
 def need(
-    gto: Mapping[str, Any],
-    live: Mapping[str, Any] | None,
-    *,
-    namespaced: bool,
-    meta: patchmeta.Schema | None,
-    server_side: bool,
+    gto: Mapping[str, Any], child: Mapping[str, Any] | None, *, noted: str | None
 ) -> Need | None:
-    """Whether the GitTrackObject ``gto`` needs an apply, given its ``live`` child (None:
-    absent). ``namespaced`` and ``meta`` describe the child's kind (discovery, OpenAPI)."""
+    """Whether the GitTrackObject ``gto`` needs an apply, given its child's metadata as the
+    watch holds it (None: absent) and the child's resourceVersion noted by the last apply
+    that left it in sync (None: not known)."""
     if not delivery.is_generation_applied(gto):
         return Need.NOT_APPLIED
-    if live is None:
+    if child is None:
         return Need.MISSING
-    try:
-        child = applyplan.decode(gto)
-        child = applyplan.place(
-            child, gto_namespace=str(gto["metadata"].get("namespace", "")), namespaced=namespaced
-        )
-        if server_side:
-            return None if contains(live, child.desired) else Need.DRIFTED
-        step = applyplan.plan(child=child, live=live, meta=meta)
-    except applyplan.ApplyError:
-        return Need.NOT_APPLIED  # the apply reports why
-    return None if step.action is applyplan.Action.NOTHING else Need.DRIFTED
-
-
-def contains(live: Any, desired: Any) -> bool:
-    """True when every field ``desired`` sets has the same value in ``live`` (lists: same
-    length, item by item). The shape of a server-side apply that would change nothing."""
-    if isinstance(desired, Mapping):
-        return isinstance(live, Mapping) and all(
-            key in live and contains(live[key], value) for key, value in desired.items()
-        )
-    if isinstance(desired, list):
-        return (
-            isinstance(live, list)
-            and len(live) == len(desired)
-            and all(contains(have, want) for have, want in zip(live, desired, strict=True))
-        )
-    return bool(live == desired)
+    version = str((child.get("metadata") or {}).get("resourceVersion", ""))
+    return None if version and version == noted else Need.MOVED

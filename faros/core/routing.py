@@ -55,3 +55,18 @@ def is_managed(obj: Mapping[str, Any], *, gittrack: bool, cluster_mode: names.Cl
         in_scope = not namespace or obj.get("metadata", {}).get("namespace") == namespace
         return gittrack and in_scope
     return cluster_mode is not names.ClusterGitTrackMode.DISABLED
+
+
+def child_meta(obj: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the watchers keep of an object of a child kind: for a child of a GitTrackObject,
+    its identity, version and controller reference, never its content (a Secret's data stays
+    with the API server); nothing of the objects Faros does not manage."""
+    if owning_gto(obj) is None:
+        return None
+    meta = obj.get("metadata") or {}
+    kept = {key: meta[key] for key in ("namespace", "name", "uid", "resourceVersion",
+                                       "deletionTimestamp") if key in meta}  # fmt: skip
+    controller = [r for r in meta.get("ownerReferences") or [] if r.get("controller") is True]
+    if controller:
+        kept["ownerReferences"] = controller
+    return {"metadata": kept}

@@ -138,7 +138,7 @@ def plan(
                 child=child,
                 gto=gto,
                 body=body,
-                action=_action(current, body),
+                action=write_needed(current, body),
                 in_sync=current is not None and is_in_sync(current),
             )
         )
@@ -206,7 +206,11 @@ def gto_body(
     annotations: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The GitTrackObject (or ClusterGitTrackObject) holding ``manifest`` (spec 1.4, 1.5)."""
-    metadata: dict[str, Any] = {"name": gto.name, "ownerReferences": [rules.owner_reference(owner)]}
+    metadata: dict[str, Any] = {
+        "name": gto.name,
+        "labels": {names.OWNER_LABEL: owner.uid},
+        "ownerReferences": [rules.owner_reference(owner)],
+    }
     if gto.namespace:
         metadata["namespace"] = gto.namespace
     if annotations:
@@ -249,16 +253,32 @@ def is_in_sync(body: Mapping[str, Any]) -> bool:
 
 
 def update_patch(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The merge patch that makes an existing GitTrackObject equal to ``body``'s spec and owner."""
-    metadata = {"ownerReferences": body["metadata"]["ownerReferences"]}
+    """The merge patch that makes an existing GitTrackObject equal to ``body``'s spec and owner
+    (its other labels and annotations are left alone)."""
+    metadata = {
+        "labels": body["metadata"]["labels"],
+        "ownerReferences": body["metadata"]["ownerReferences"],
+    }
     if "annotations" in body["metadata"]:
         metadata["annotations"] = body["metadata"]["annotations"]
     return {"metadata": metadata, "spec": body["spec"]}
 
 
-def _action(current: Mapping[str, Any] | None, body: Mapping[str, Any]) -> Action:
+def write_needed(current: Mapping[str, Any] | None, body: Mapping[str, Any]) -> Action:
+    """The write that makes the GitTrackObject ``current`` (None: absent) hold ``body``."""
     if current is None:
         return Action.CREATE
-    references = current.get("metadata", {}).get("ownerReferences", [])
-    owned = references == body["metadata"]["ownerReferences"]
-    return Action.NOTHING if owned and current.get("spec") == body["spec"] else Action.UPDATE
+    meta = current.get("metadata", {})
+    owned = meta.get("ownerReferences", []) == body["metadata"]["ownerReferences"]
+    labels = meta.get("labels") or {}
+    labelled = all(labels.get(key) == value for key, value in body["metadata"]["labels"].items())
+    same = owned and labelled and current.get("spec") == body["spec"]
+    return Action.NOTHING if same else Action.UPDATE
+
+
+def is_inventory_complete(previous: Mapping[str, Any] | None, *, labelled: int) -> bool:
+    """Whether the GitTrackObjects found by ``names.OWNER_LABEL`` (``labelled`` of them) can be
+    all a GitTrack owns: not when its last sync applied more objects than that, as when
+    GitTrackObjects written before the label existed (by the Go controller, or an older
+    Faros) are still unlabelled. Then the sync reads its whole scope once and labels them."""
+    return labelled >= int((previous or {}).get("objectsApplied") or 0)

@@ -24,6 +24,10 @@ JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+"""Accept types asking for objects' metadata only (what controller-runtime's metadata-only
+watches ask for), with plain JSON as the fallback a server may answer instead."""
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -83,11 +87,13 @@ class Kube:
         query: Mapping[str, str | int | bool] | None = None,
         content_type: str = JSON,
         timeout: float = DEFAULT_TIMEOUT,
+        accept: str = JSON,
     ) -> Any:
         """Send one request and return the decoded JSON answer (raises ``errors.ApiError``)."""
         response = self.open(
-            method, path, body=body, query=query, content_type=content_type, timeout=timeout
-        )
+            method, path, body=body, query=query, content_type=content_type, timeout=timeout,
+            accept=accept,
+        )  # fmt: skip
         try:
             data = response.read()
         except (urllib3.exceptions.HTTPError, OSError) as error:
@@ -108,10 +114,11 @@ class Kube:
         query: Mapping[str, str | int | bool] | None = None,
         content_type: str = JSON,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        accept: str = JSON,
     ) -> urllib3.BaseHTTPResponse:
         """Send one request and return the open response (for streams such as watches)."""
         params = [(k, _query_value(v)) for k, v in (query or {}).items()]
-        headers = {"Accept": JSON}
+        headers = {"Accept": accept if accept == JSON else f"{accept},{JSON}"}
         if body is not None:
             headers["Content-Type"] = content_type
         try:

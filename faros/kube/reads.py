@@ -12,17 +12,32 @@ from faros.kube import client, discovery, errors
 logger = logging.getLogger(__name__)
 
 
-def list_own(kube: client.Kube, kind: str, *, namespace: str = "") -> list[dict[str, Any]]:
-    """Every object of one of our kinds in scope ([] for cluster kinds under ``namespace``).
+PAGE = 500
+"""Objects per list request: a large collection comes in pages, never in one answer."""
+
+
+def list_own(
+    kube: client.Kube, kind: str, *, namespace: str = "", label_selector: str = ""
+) -> list[dict[str, Any]]:
+    """Every object of one of our kinds in scope ([] for cluster kinds under ``namespace``),
+    optionally only those matching ``label_selector``; read page by page.
 
     Raises ``errors.ApiError``: a sync must not act on a partial picture.
     """
     if namespace and not names.NAMESPACED[kind]:
         return []
-    found: list[dict[str, Any]] = kube.request(
-        "GET", discovery.own(kind).path(namespace=namespace)
-    )["items"]
-    return found
+    path = discovery.own(kind).path(namespace=namespace)
+    query: dict[str, str | int | bool] = {"limit": PAGE}
+    if label_selector:
+        query["labelSelector"] = label_selector
+    found: list[dict[str, Any]] = []
+    while True:
+        page: dict[str, Any] = kube.request("GET", path, query=query)
+        found.extend(page.get("items") or [])
+        token = (page.get("metadata") or {}).get("continue")
+        if not token:
+            return found
+        query["continue"] = token
 
 
 def lister(kube: client.Kube, *, namespace: str = "") -> Callable[[str], list[dict[str, Any]]]:

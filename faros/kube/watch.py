@@ -71,6 +71,8 @@ class Watcher:
         backoff: tuple[float, float] = (1.0, 30.0),
         name: str = "",
         resource_version: str = "",
+        metadata_only: bool = False,
+        keep: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
     ) -> None:
         """Prepare a watch of ``path``, a collection such as ``/api/v1/namespaces/ns/pods``.
 
@@ -78,6 +80,10 @@ class Watcher:
         (default ``timeout_seconds`` + 30 s) the longest silence before the connection is
         considered dead. ``backoff`` is (first, longest) wait after a failure. A non-empty
         ``resource_version`` starts with a watch from there instead of a list.
+        ``metadata_only`` asks the server for each object's metadata alone (a
+        ``PartialObjectMetadata``: no spec, no status, no Secret data), and ``keep`` reduces an
+        object to what ``known`` needs to hold (it must keep namespace and name), or None for
+        an object not worth holding (still reported, never reported again as deleted).
         """
         self.kube = kube
         self.path = path
@@ -91,6 +97,8 @@ class Watcher:
         self.name = name or path
         self.resource_version = resource_version
         """The last resourceVersion seen; "" means the next step lists."""
+        self.accept = (client.METADATA_LIST, client.METADATA) if metadata_only else None
+        self.keep: Callable[[dict[str, Any]], dict[str, Any] | None] = keep or (lambda obj: obj)
         self.known: dict[Key, dict[str, Any]] = {}
         """Every object reported and not deleted since, as last seen."""
         self.synced = False
@@ -154,7 +162,8 @@ class Watcher:
             if not metadata.get("continue"):
                 break
             query["continue"] = metadata["continue"]
-        fresh = {_key(obj): obj for obj in items}
+        kept = ((_key(obj), self.keep(obj)) for obj in items)
+        fresh = {key: obj for key, obj in kept if obj is not None}
         gone = [obj for key, obj in self.known.items() if key not in fresh]
         self.known = fresh
         self.resource_version = str(metadata.get("resourceVersion", ""))
@@ -171,8 +180,9 @@ class Watcher:
         """Fetch one list page (the client leaves errors while reading the body unwrapped)."""
         try:
             page: dict[str, Any] = self.kube.request(
-                "GET", self.path, query=query, timeout=LIST_TIMEOUT
-            )
+                "GET", self.path, query=query, timeout=LIST_TIMEOUT,
+                accept=self.accept[0] if self.accept else client.JSON,
+            )  # fmt: skip
         except (urllib3.exceptions.HTTPError, OSError, ValueError) as error:
             raise errors.Unavailable(status=0, reason="", message=str(error)) from error
         return page
@@ -187,7 +197,8 @@ class Watcher:
             **self.selectors,
         }
         timeout = (CONNECT_TIMEOUT, self.read_timeout)
-        response = self.kube.open("GET", self.path, query=query, timeout=timeout)
+        accept = self.accept[1] if self.accept else client.JSON
+        response = self.kube.open("GET", self.path, query=query, timeout=timeout, accept=accept)
         with self._lock:
             self._response = response
         ended = False
@@ -220,7 +231,11 @@ class Watcher:
         if kind == "BOOKMARK":
             return
         if kind in (ADDED, MODIFIED):
-            self.known[_key(obj)] = obj
+            held = self.keep(obj)
+            if held is None:
+                self.known.pop(_key(obj), None)
+            else:
+                self.known[_key(obj)] = held
         elif kind == DELETED:
             self.known.pop(_key(obj), None)
         else:

@@ -27,6 +27,8 @@ Reason = conditions.GitTrackObjectReason
 Event = conditions.EventReason
 IN_SYNC = conditions.GitTrackObjectConditionType.OBJECT_IN_SYNC
 CONFLICT_RETRIES = 5
+SEEN_TTL = 24 * 3600.0
+"""How long a child's noted resourceVersion is trusted by the re-check (then checked again)."""
 DELETE_TIMEOUT = 30.0
 RETRYING = " (a transient error: retrying)"
 """Ends the ObjectInSync message while a transient failure is being retried."""
@@ -90,7 +92,20 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Res
         return _failed(applier, error, attempt=attempt)
     applier.report(Reason.CHILD_APPLIED_SUCCESS, "")
     _record(gto, child, changed=changed)
+    _remember(rt, key, applier.seen)
     return DONE
+
+
+def _remember(rt: runtime.Runtime, key: identity.ObjectKey, version: str) -> None:
+    """Note the child's resourceVersion as this apply left it in sync: the watchers' re-check
+    looks at a child again only once it moved (best effort: a lost note costs one check)."""
+    if not version:
+        return
+    try:
+        rt.locks.note(identity.seen_key(key), version, ttl=SEEN_TTL)
+    except errors.Unreachable as error:
+        logger.info("resourceVersion not noted", extra={"gto": key.namespaced_name,
+                                                       "error": str(error)})  # fmt: skip
 
 
 def _failed(applier: Applier, error: Exception, *, attempt: int) -> Result:
@@ -161,6 +176,8 @@ class Applier:
         self.rt = rt
         self.gto = gto
         self.reporter = reporter
+        self.seen = ""
+        """The child's resourceVersion as the apply last read or wrote it."""
 
     def child(self) -> Resolved:
         """Decode the child and find its resource (ApplyError, KindNotServed)."""
@@ -220,7 +237,12 @@ class Applier:
                 Reason.ERROR_GETTING_CHILD,
                 f"unable to get child {desired['kind']} {desired['metadata']['name']}: {error}",
             ) from error
-        return found
+        return self._saw(found)
+
+    def _saw(self, child: dict[str, Any]) -> dict[str, Any]:
+        """Remember the resourceVersion of the child as read or written; return it."""
+        self.seen = str((child or {}).get("metadata", {}).get("resourceVersion", "")) or self.seen
+        return child
 
     def _execute(
         self, resolved: Resolved, step: applyplan.ApplyPlan, live: dict[str, Any] | None
@@ -229,12 +251,12 @@ class Applier:
         label = applyplan.label(resolved.child.desired)
         if step.action is applyplan.Action.CREATE:
             self.reporter.event(Event.CREATE_STARTED, f"Creating child {label}")
-            self.rt.kube.request("POST", resolved.path(name=False), body=step.body)
+            self._saw(self.rt.kube.request("POST", resolved.path(name=False), body=step.body))
             self.reporter.event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}")
             return True
         if step.action is applyplan.Action.ADOPT:
-            self.rt.kube.request("PATCH", resolved.path(), body=step.body,
-                                 content_type=client.MERGE_PATCH)  # fmt: skip
+            self._saw(self.rt.kube.request("PATCH", resolved.path(), body=step.body,
+                                           content_type=client.MERGE_PATCH))  # fmt: skip
             return False
         if step.action is applyplan.Action.APPLY and live is None:
             self.reporter.event(Event.CREATE_STARTED, f"Creating child {label}")
@@ -261,7 +283,7 @@ class Applier:
         result: dict[str, Any] = self.rt.kube.request(
             "PATCH", resolved.path(), body=step.body, content_type=step.content_type, query=query
         )
-        return result
+        return result if dry_run else self._saw(result)
 
     def _dry_run_is_noop(
         self, resolved: Resolved, step: applyplan.ApplyPlan, live: dict[str, Any]
@@ -293,7 +315,7 @@ class Applier:
         if step.action is applyplan.Action.APPLY:
             self._patch(resolved, step)
         else:
-            self.rt.kube.request("POST", resolved.path(name=False), body=step.body)
+            self._saw(self.rt.kube.request("POST", resolved.path(name=False), body=step.body))
         self.reporter.event(Event.UPDATE_SUCCESSFUL, f"Successfully updated child {label}")
 
     def _failure(self, resolved: Resolved, *, creating: bool, error: Exception) -> Failure:

@@ -1,4 +1,4 @@
-"""The in-process broker of ``faros run``: a thread pool runs the tasks, no Redis.
+"""The in-process broker of ``faros run``: pools of threads run the tasks, no Redis.
 
 Same semantics as the Celery path: de-duplication keys before queueing, the task clears
 its key when it starts, and a task whose result is not done (lock busy, kind not served,
@@ -18,12 +18,24 @@ logger = logging.getLogger(__name__)
 
 
 class LocalDispatcher:
-    """Runs ``faros.sync`` and ``faros.apply`` on a pool of threads in this process."""
+    """Runs ``faros.sync`` and ``faros.apply`` on pools of threads in this process.
 
-    def __init__(self, rt: runtime.Runtime, *, workers: int, stop: threading.Event) -> None:
+    Each task has its own pool, as each has its own queue in the distributed shape: a
+    thousand periodic syncs never starve the applies (a drift revert waits only for other
+    applies), and a storm of applies never holds back a new commit.
+    """
+
+    def __init__(
+        self, rt: runtime.Runtime, *, workers: int, stop: threading.Event, sync_workers: int = 0
+    ) -> None:
         self.rt = rt
         self.stop = stop
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="faros-task")
+        self.pools = {
+            "sync": ThreadPoolExecutor(
+                max_workers=sync_workers or max(1, workers // 2), thread_name_prefix="faros-sync"
+            ),
+            "apply": ThreadPoolExecutor(max_workers=workers, thread_name_prefix="faros-apply"),
+        }
         self._guard = threading.Lock()
         self._queued = {"sync": 0, "apply": 0}
 
@@ -42,7 +54,8 @@ class LocalDispatcher:
 
     def shutdown(self) -> None:
         """Let running tasks finish; drop queued ones."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        for pool in self.pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _send(self, task: str, key: identity.ObjectKey, *, force: bool = False) -> bool:
         marked = self.rt.locks.mark_pending(identity.dedup_key(key), ttl=dispatch.PENDING_TTL)
@@ -55,7 +68,7 @@ class LocalDispatcher:
         if not self.stop.is_set():
             with self._guard:
                 self._queued[task] += 1
-            self.pool.submit(self._run, task, key, attempt)
+            self.pools[task].submit(self._run, task, key, attempt)
 
     def _run(self, task: str, key: identity.ObjectKey, attempt: int) -> None:
         with self._guard:

@@ -7,8 +7,12 @@ nothing new makes no write at all (no Event either: Events are writes too).
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
 import datetime
 import logging
+import threading
+from collections.abc import Sequence
 from typing import Any
 
 from faros import metrics
@@ -33,6 +37,9 @@ from faros.tasks.app import DONE, Outcome, Result, again, busy, measured, reconc
 logger = logging.getLogger(__name__)
 
 Reason = conditions.EventReason
+WRITERS = 8
+"""GitTrackObjects written at once by one sync (a 10,000-object repository must finish
+well inside the task's time limit; the API server's own limits bound the rest)."""
 
 
 def run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int = 0) -> Result:
@@ -113,6 +120,7 @@ class Sync:
         self.previous: dict[str, Any] = self.reporter.previous
         self.transient: errors.Verdict | None = None
         self.waiting = False
+        self._guard = threading.Lock()
 
     def run(self) -> None:
         """The whole sync; any Git error stops it before anything is written but status."""
@@ -142,7 +150,7 @@ class Sync:
         self.waiting = bool(plan.unresolved)
         for message in syncevents.new_mismatches(plan.mismatches, previous=self.previous):
             self.reporter.event(Reason.CONTROLLER_MISMATCH, message)
-        results = [self._write(step) for step in plan.steps] + list(plan.ignored)
+        results = self._write_all(plan.steps) + list(plan.ignored)
         self.renew()
         gc = synccalc.plan_gc(
             existing=owned, files=files, results=results, unresolved=plan.unresolved,
@@ -159,8 +167,9 @@ class Sync:
     def _failed(self, error: BaseException) -> None:
         """Remember the first failure the policy calls transient: the sync is retried."""
         verdict = errors.verdict(error)
-        if not verdict.terminal and self.transient is None:
-            self.transient = verdict
+        with self._guard:  # writes run in parallel
+            if not verdict.terminal and self.transient is None:
+                self.transient = verdict
 
     def _policy(self) -> rules.Policy:
         settings = self.rt.settings
@@ -182,22 +191,50 @@ class Sync:
     def _existing(
         self,
     ) -> tuple[dict[identity.ObjectKey, dict[str, Any]], list[identity.ObjectKey]]:
-        """Every GitTrackObject in scope by key, and the keys of those this GitTrack controls."""
-        namespace = self.rt.settings.namespace
-        existing: dict[identity.ObjectKey, dict[str, Any]] = {}
-        for kind in (names.GITTRACKOBJECT, names.CLUSTERGITTRACKOBJECT):
-            for item in reads.list_own(self.rt.kube, kind, namespace=namespace):
-                meta = item["metadata"]
-                key = identity.gto_key(namespace=meta.get("namespace", ""), name=meta["name"])
-                existing[key] = item
+        """This GitTrack's GitTrackObjects by key, and the keys of those it controls.
+
+        Read by the owner label, page by page, in the GitTrack's namespace (cluster-wide for a
+        ClusterGitTrack): a sync reads what it owns, not every GitTrackObject in the cluster.
+        Once, when GitTrackObjects written before the label may exist, the whole scope.
+        """
+        namespace = self.owner.namespace or self.rt.settings.namespace
+        kinds: tuple[str, ...] = (names.GITTRACKOBJECT,)
+        if not self.owner.namespace:
+            kinds += (names.CLUSTERGITTRACKOBJECT,)
+        selector = f"{names.OWNER_LABEL}={self.owner.uid}"
+        found = self._listed(kinds, namespace=namespace, label_selector=selector)
+        if not syncplan.is_inventory_complete(self.previous, labelled=len(found)):
+            found = self._listed(kinds, namespace=namespace, label_selector="")
         owned = [
             key
-            for key, body in existing.items()
+            for key, body in found.items()
             if rules.is_controlled_by(
                 body["metadata"].get("ownerReferences", []), uid=self.owner.uid
             )
         ]
-        return existing, owned
+        return found, owned
+
+    def _listed(
+        self, kinds: Sequence[str], *, namespace: str, label_selector: str
+    ) -> dict[identity.ObjectKey, dict[str, Any]]:
+        existing: dict[identity.ObjectKey, dict[str, Any]] = {}
+        for kind in kinds:
+            for item in reads.list_own(
+                self.rt.kube, kind, namespace=namespace, label_selector=label_selector
+            ):
+                meta = item["metadata"]
+                key = identity.gto_key(namespace=meta.get("namespace", ""), name=meta["name"])
+                existing[key] = item
+        return existing
+
+    def _write_all(self, steps: Sequence[syncplan.Step]) -> list[synccalc.ObjectResult]:
+        """Write the GitTrackObjects that need it, ``WRITERS`` at a time; results in order."""
+        pending = [step for step in steps if step.action is not syncplan.Action.NOTHING]
+        with concurrent.futures.ThreadPoolExecutor(
+            max_workers=max(1, min(WRITERS, len(pending))), thread_name_prefix="faros-write"
+        ) as pool:
+            written = dict(zip(map(id, pending), pool.map(self._write, pending), strict=True))
+        return [written[id(step)] if id(step) in written else self._write(step) for step in steps]
 
     def _write(self, step: syncplan.Step) -> synccalc.ObjectResult:
         """Create or update one GitTrackObject; the result counts it (spec 2.6 steps 5-9)."""
@@ -206,9 +243,12 @@ class Sync:
         try:
             if step.action is syncplan.Action.CREATE:
                 self.reporter.event(Reason.CREATE_STARTED, f"Creating child '{name}'")
-                self.rt.kube.request(
-                    "POST", resource.path(namespace=step.gto.namespace), body=step.body
-                )
+                try:
+                    self.rt.kube.request(
+                        "POST", resource.path(namespace=step.gto.namespace), body=step.body
+                    )
+                except kube_errors.AlreadyExists:
+                    return self._taken(step)  # not ours to see by label: whose is it?
                 self.reporter.event(Reason.CREATE_SUCCESSFUL, f"Created child '{name}'")
             elif step.action is syncplan.Action.UPDATE:
                 self.rt.kube.request(
@@ -232,6 +272,22 @@ class Sync:
         in_sync = step.action is syncplan.Action.NOTHING and step.in_sync
         outcome = synccalc.Outcome.IN_SYNC if in_sync else synccalc.Outcome.APPLIED
         return synccalc.ObjectResult(step.gto, outcome)
+
+    def _taken(self, step: syncplan.Step) -> synccalc.ObjectResult:
+        """The GitTrackObject to create exists: update it when this GitTrack controls it
+        (written before the owner label), else leave it to its owner (first owner wins)."""
+        path = discovery.own(step.gto.kind).path(namespace=step.gto.namespace, name=step.gto.name)
+        current: dict[str, Any] = self.rt.kube.request("GET", path)
+        check = rules.check_owner(
+            owner_references=current["metadata"].get("ownerReferences", []), owner=self.owner
+        )
+        if not check.decision.allowed:
+            mismatch = [(step.gto.namespaced_name, check.event_message(gto_name=step.gto.name))]
+            for message in syncevents.new_mismatches(mismatch, previous=self.previous):
+                self.reporter.event(Reason.CONTROLLER_MISMATCH, message)
+            return synccalc.ObjectResult(step.gto, synccalc.Outcome.IGNORED, check.decision.reason)
+        action = syncplan.write_needed(current, step.body)
+        return self._write(dataclasses.replace(step, action=action, in_sync=False))
 
     def _collect(self, gc: synccalc.GcPlan) -> list[str]:
         """Delete what the GitTrack no longer names; release what it now ignores."""

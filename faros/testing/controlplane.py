@@ -44,13 +44,18 @@ from faros.testing import binaries, crds
 DEFAULT_START_TIMEOUT = 90.0
 DEFAULT_STOP_TIMEOUT = 20.0
 
-# Writes only, at Metadata level: lets tests count the writes a reconcile made, as the
-# API server saw them, without trusting our own counters.
+# Writes, and lists of Faros's own kinds, at Metadata level: lets tests count the writes a
+# reconcile made and what it read in bulk, as the API server saw them, without trusting our
+# own counters.
 AUDIT_POLICY = """\
 apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: ["RequestReceived"]
 rules:
+  - level: Metadata
+    verbs: ["list"]
+    resources:
+      - group: faros.pusher.com
   - level: None
     verbs: ["get", "list", "watch"]
   - level: None

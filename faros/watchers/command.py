@@ -14,7 +14,7 @@ import redis
 
 from faros import config, locks
 from faros.beat import entries
-from faros.kube import client, reads
+from faros.kube import client
 from faros.tasks import dispatch
 from faros.watchers import runner
 
@@ -38,10 +38,10 @@ def run(settings: config.Settings) -> int:
     pending = locks.RedisLocks(broker)
     watchers = runner.Watchers(
         settings=settings, kube=kube, schedule=entries.RedBeatSchedule(app),
-        dispatcher=dispatch.Dispatcher(app, pending), stop=stop,
+        dispatcher=dispatch.Dispatcher(app, pending), stop=stop, noted=pending.noted,
     )  # fmt: skip
     registry = CollectorRegistry()
-    registry.register(collectors.StatusCollector(reads.lister(kube, namespace=settings.namespace)))
+    registry.register(collectors.StatusCollector(watchers.cached))
     options = dict(app.conf.broker_transport_options or {})
     registry.register(
         collectors.QueueDepthCollector(

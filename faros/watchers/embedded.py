@@ -8,13 +8,11 @@ in-process queues) and ``/healthz``.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 
 from faros import config
 from faros.beat import local
-from faros.kube import reads
 from faros.tasks import runtime
 from faros.watchers import runner
 
@@ -38,16 +36,13 @@ def run(settings: config.Settings) -> int:
     dispatcher = inprocess.LocalDispatcher(rt, workers=WORKERS, stop=stop)
     schedule = local.LocalSchedule(dispatcher.sync, stop)
     watchers = runner.Watchers(
-        settings=settings, kube=rt.kube, schedule=schedule, dispatcher=dispatcher, stop=stop
-    )
-    live = collectors.LiveGitTracks(
-        functools.partial(reads.list_own, rt.kube, namespace=settings.namespace)
-    )
+        settings=settings, kube=rt.kube, schedule=schedule, dispatcher=dispatcher, stop=stop,
+        noted=rt.locks.noted,
+    )  # fmt: skip
+    live = collectors.LiveGitTracks(watchers.cached, ttl=0.0)
     registry = CollectorRegistry()
     registry.register(collectors.LiveOnly(REGISTRY, live))
-    registry.register(
-        collectors.StatusCollector(reads.lister(rt.kube, namespace=settings.namespace))
-    )
+    registry.register(collectors.StatusCollector(watchers.cached))
     registry.register(collectors.QueueDepthCollector(dispatcher.depths))
     http = server.serve(
         settings.metrics_bind_address,

@@ -16,14 +16,14 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
 from faros import config
 from faros.api import names
 from faros.core import errors, identity, recheck, routing, syncplan
-from faros.kube import client, discovery, openapi, watch
+from faros.kube import client, discovery, watch
 
 logger = logging.getLogger(__name__)
 
@@ -77,14 +77,16 @@ class Watchers:
     def __init__(
         self, *, settings: config.Settings, kube: client.Kube, schedule: Schedule,
         dispatcher: Dispatcher, stop: threading.Event,
+        noted: Callable[[Sequence[str]], list[str | None]],
     ) -> None:  # fmt: skip
         self.settings = settings
         self.kube = kube
         self.schedule = schedule
         self.dispatcher = dispatcher
         self.stop = stop
+        self.noted = noted
+        """Reads the children's resourceVersions the applies noted (``Locks.noted``)."""
         self.discovery = discovery.Discovery(kube)
-        self.openapi = openapi.OpenAPI(kube)
         self.period: timedelta = settings.sync_period
         # Only what the routing needs: a generation per GitTrack, a generation and the held
         # child kind per GitTrackObject; the watch loops keep the objects themselves.
@@ -111,14 +113,19 @@ class Watchers:
             with self._lock:
                 self._main[kind] = self._spawn(kind, path, handler, self.stop)
 
-    def _spawn(self, name: str, path: str, handler: Any, stop: threading.Event) -> _Watch:
+    def _spawn(
+        self, name: str, path: str, handler: Any, stop: threading.Event, *, child: bool = False
+    ) -> _Watch:
         def on_event(event: str, obj: dict[str, Any], _kind: str = name) -> None:
             try:
                 handler(_kind, event, obj)
             except Exception:  # one bad event (or a broker away) must not end the watch
                 logger.exception("watch handler failed", extra={"watch": _kind})
 
-        watcher = watch.Watcher(self.kube, path, on_event=on_event, stop=stop, name=name)
+        watcher = watch.Watcher(
+            self.kube, path, on_event=on_event, stop=stop, name=name,
+            metadata_only=child, keep=routing.child_meta if child else None,
+        )  # fmt: skip
         thread = threading.Thread(target=watcher.run, name=f"watch-{name}", daemon=True)
         thread.start()
         return _Watch(watcher, thread, stop)
@@ -155,6 +162,13 @@ class Watchers:
                 child.stop.set()
         for each in running:
             each.thread.join(timeout=5)
+
+    def cached(self, kind: str) -> list[dict[str, Any]]:
+        """Every object of one of our kinds as this process's watch last saw it ([] when not
+        watched): what the status metrics read at scrape time, never a LIST."""
+        with self._lock:
+            running = self._main.get(kind)
+        return [] if running is None else list(running.watcher.known.values())
 
     def healthy(self) -> bool:
         """True while every watch that is wanted runs (the process's ``/healthz``).
@@ -237,7 +251,11 @@ class Watchers:
                     continue  # not served yet: the next event of a GTO holding it tries again
                 path = resource.path(namespace=self.settings.namespace)
                 started = self._spawn(
-                    f"{kind_key[1]}.{kind_key[0]}", path, self._on_child, threading.Event()
+                    f"{kind_key[1]}.{kind_key[0]}",
+                    path,
+                    self._on_child,
+                    threading.Event(),
+                    child=True,
                 )
                 started.resource = resource
                 self._children[kind_key] = started
@@ -248,50 +266,50 @@ class Watchers:
         if event == "SYNCED" or self.stop.is_set():
             return
         owner = routing.owning_gto(obj)
-        if owner is not None:
-            self.dispatcher.apply(owner)
+        if owner is None:
+            return
+        version = str(obj.get("metadata", {}).get("resourceVersion", ""))
+        if event != "DELETED" and self.noted([identity.seen_key(owner)]) == [version]:
+            return  # the apply's own write (or one it already found in sync)
+        self.dispatcher.apply(owner)
 
     # The level-based re-check ------------------------------------------------------------
 
     def check_due(self, *, since: float, until: float) -> int:
         """Queue an apply for every GitTrackObject due in the window (``since``, ``until``] of
-        wall time whose child is not what it holds; return how many were queued."""
+        wall time whose child is missing or moved since its last apply; return how many."""
         period = self.period.total_seconds()
         with self._lock:
             gto_watches = [each for kind, each in self._main.items() if kind in routing.GTO_KINDS]
-        queued = 0
+        due: list[tuple[identity.ObjectKey, dict[str, Any]]] = []
         for each in gto_watches:
             for gto in list(each.watcher.known.values()):
                 key = routing.key_of(gto)
                 slot = self._slots.get(key)
                 if slot is None:
                     slot = self._slots[key] = recheck.offset(key, period=period)
-                if not recheck.is_due(slot, since=since, until=until, period=period):
-                    continue
-                reason = self._need(gto)
-                if reason is not None and self.dispatcher.apply(key, force=True):
-                    fields = {"gto": key.namespaced_name, "reason": str(reason)}
-                    logger.info("re-check queued an apply", extra=fields)
-                    queued += 1
+                if recheck.is_due(slot, since=since, until=until, period=period):
+                    due.append((key, gto))
+        if not due:
+            return 0
+        noted = self.noted([identity.seen_key(key) for key, _ in due])
+        queued = 0
+        for (key, gto), version in zip(due, noted, strict=True):
+            reason = self._need(gto, noted=version)
+            if reason is not None and self.dispatcher.apply(key, force=True):
+                fields = {"gto": key.namespaced_name, "reason": str(reason)}
+                logger.info("re-check queued an apply", extra=fields)
+                queued += 1
         return queued
 
-    def _need(self, gto: dict[str, Any]) -> recheck.Need | None:
-        """Why ``gto`` needs an apply, from the watch caches alone (no request but OpenAPI)."""
+    def _need(self, gto: dict[str, Any], *, noted: str | None) -> recheck.Need | None:
+        """Why ``gto`` needs an apply, from the watch caches and the noted version alone."""
         child = syncplan.held_child(gto)
         with self._lock:
             watching = (
                 None if child is None else self._children.get((child.api_version, child.kind))
             )
-        resource = None if watching is None else watching.resource
-        if child is None or watching is None or resource is None or not watching.watcher.synced:
+        if child is None or watching is None or not watching.watcher.synced:
             return recheck.status_need(gto)  # no child to compare with: only the status tells
         live = watching.watcher.known.get((child.namespace, child.name))
-        server_side = self.settings.apply_strategy is config.ApplyStrategy.SERVER_SIDE
-        meta = None
-        if live is not None and not server_side:
-            meta = self.openapi.schema(
-                group=resource.group, version=resource.version, kind=resource.kind
-            )
-        return recheck.need(
-            gto, live, namespaced=resource.namespaced, meta=meta, server_side=server_side
-        )
+        return recheck.need(gto, live, noted=noted)

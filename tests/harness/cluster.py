@@ -98,13 +98,27 @@ def writes_since(cluster: Cluster, mark: int) -> list[dict[str, Any]]:
 
     Dry-run requests (``dryRun=All``) change nothing and are not counted.
     """
-    if cluster.audit_log is None:
-        raise AssertionError("no audit log: USE_EXISTING_CLUSTER runs cannot count writes")
-    entries = cluster.audit_log.read_text().splitlines()[mark:]
-    found = [json.loads(line) for line in entries if line.strip()]
     return [
         entry
-        for entry in found
-        if not str(entry.get("userAgent", "")).startswith("kube-controller-manager")
+        for entry in _audited(cluster, mark)
+        if entry.get("verb") in WRITES
+        and not str(entry.get("userAgent", "")).startswith("kube-controller-manager")
         and "dryRun=All" not in str(entry.get("requestURI", ""))
     ]
+
+
+WRITES = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+
+
+def lists_since(cluster: Cluster, mark: int) -> list[str]:
+    """Request URIs of the lists of Faros's own kinds audited after ``mark``."""
+    return [
+        str(e.get("requestURI", "")) for e in _audited(cluster, mark) if e.get("verb") == "list"
+    ]
+
+
+def _audited(cluster: Cluster, mark: int) -> list[dict[str, Any]]:
+    if cluster.audit_log is None:
+        raise AssertionError("no audit log: USE_EXISTING_CLUSTER runs cannot count requests")
+    entries = cluster.audit_log.read_text().splitlines()[mark:]
+    return [json.loads(line) for line in entries if line.strip()]

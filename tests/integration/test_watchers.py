@@ -44,14 +44,21 @@ class NoSchedule:
     def reconcile(self, keys, *, period) -> None: ...
 
 
-def watchers(kube, cluster, namespace: str, *extra: str) -> tuple[runner.Watchers, Recorded]:
+def nothing_noted(keys):
+    return [None] * len(keys)
+
+
+def watchers(
+    kube, cluster, namespace: str, *extra: str, noted=nothing_noted
+) -> tuple[runner.Watchers, Recorded]:
     _, settings = config.parse(
         ["watch", f"--kubeconfig={cluster.kubeconfig}", f"--namespace={namespace}",
          "--clustergittrack-mode=Disabled", "--sync-period=60s", *extra], {},
     )  # fmt: skip
     recorded = Recorded()
     made = runner.Watchers(settings=settings, kube=kube, schedule=NoSchedule(),
-                           dispatcher=recorded, stop=threading.Event())  # fmt: skip
+                           dispatcher=recorded, stop=threading.Event(),
+                           noted=noted)  # fmt: skip
     return made, recorded
 
 
@@ -73,30 +80,58 @@ def child_watch_synced(made: runner.Watchers, kind: tuple[str, str]) -> None:
     assert running.watcher.synced
 
 
-def test_the_recheck_queues_only_drifted_or_missing_children(kube, cluster, rt, namespace):
+def test_the_recheck_queues_only_moved_or_missing_children(kube, cluster, rt, namespace):
     objects = Objects(kube, rt)
     gto = objects.apply(objects.put(configmap(namespace), namespace=namespace))
     key = identity.gto_key(namespace=namespace, name=gto["metadata"]["name"])
-    made, recorded = watchers(kube, cluster, namespace)
+    made, recorded = watchers(kube, cluster, namespace, noted=rt.locks.noted)
     made.start()
     try:
         eventually(lambda: child_watch_synced(made, ("v1", "ConfigMap")), timeout=20)
         recorded.applies.clear()  # the ADDED event of the GitTrackObject
 
-        assert everything_due(made) == 0, "in sync: nothing to queue"
+        assert everything_due(made) == 0, "in sync and unmoved since the apply: nothing to do"
 
         path = f"/api/v1/namespaces/{namespace}/configmaps/web"
-        kube.request("PATCH", path, body={"data": {"colour": "red"}},
-                     content_type=client.MERGE_PATCH)  # fmt: skip
-        eventually(lambda: _cached_colour(made, namespace, "red"), timeout=20)
+        moved = kube.request("PATCH", path, body={"data": {"colour": "red"}},
+                             content_type=client.MERGE_PATCH)  # fmt: skip
+        eventually(lambda: _cached_version(made, namespace, moved), timeout=20)
         recorded.applies.clear()  # the drift's own event (which a lost message would lose)
         assert everything_due(made) == 1
         assert recorded.applies == [key]
 
         kube.request("DELETE", path)
-        eventually(lambda: _cached_colour(made, namespace, None), timeout=20)
+        eventually(lambda: _cached_version(made, namespace, None), timeout=20)
         recorded.applies.clear()
         assert everything_due(made) == 1
+        assert recorded.applies == [key]
+    finally:
+        made.shutdown()
+
+
+def test_child_watches_hold_metadata_only_and_skip_the_applys_own_writes(
+    kube, cluster, rt, namespace
+):
+    objects = Objects(kube, rt)
+    secret = {"apiVersion": "v1", "kind": "Secret",
+              "metadata": {"name": "token", "namespace": namespace},
+              "stringData": {"password": "hunter2-never-held"}}  # fmt: skip
+    gto = objects.apply(objects.put(secret, namespace=namespace))
+    key = identity.gto_key(namespace=namespace, name=gto["metadata"]["name"])
+    made, recorded = watchers(kube, cluster, namespace, noted=rt.locks.noted)
+    made.start()
+    try:
+        eventually(lambda: child_watch_synced(made, ("v1", "Secret")), timeout=20)
+        held = made._children[("v1", "Secret")].watcher.known[(namespace, "token")]
+        assert "hunter2" not in str(held)
+        assert set(held) == {"metadata"}
+        live = kube.request("GET", f"/api/v1/namespaces/{namespace}/secrets/token")
+        recorded.applies.clear()
+
+        made._on_child("Secret.v1", "MODIFIED", live)  # the apply's own write, as noted
+        assert recorded.applies == []
+        live["metadata"]["resourceVersion"] = "1"  # someone else's change
+        made._on_child("Secret.v1", "MODIFIED", live)
         assert recorded.applies == [key]
     finally:
         made.shutdown()
@@ -125,9 +160,13 @@ def test_the_recheck_is_spread_over_the_period(kube, cluster, rt, namespace):
         made.shutdown()
 
 
-def _cached_colour(made: runner.Watchers, namespace: str, colour: str | None) -> None:
+def _cached_version(made: runner.Watchers, namespace: str, written: dict[str, Any] | None) -> None:
     live = made._children[("v1", "ConfigMap")].watcher.known.get((namespace, "web"))
-    assert (live or {}).get("data", {}).get("colour") == colour
+    if written is None:
+        assert live is None
+    else:
+        assert live is not None
+        assert live["metadata"]["resourceVersion"] == written["metadata"]["resourceVersion"]
 
 
 def test_health_stays_good_when_a_child_watch_is_no_longer_wanted(kube, cluster, rt, namespace):

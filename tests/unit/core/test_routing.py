@@ -73,3 +73,17 @@ def test_child_kind_is_read_from_the_data():
 def test_is_managed_follows_modes_and_scope(obj, gittrack, mode, namespace, expected):
     assert routing.is_managed(obj, gittrack=gittrack, cluster_mode=mode,
                               namespace=namespace) is expected  # fmt: skip
+
+
+def test_watchers_keep_only_the_metadata_of_managed_children():
+    owner = {"apiVersion": "faros.pusher.com/v1alpha1", "kind": "GitTrackObject",
+             "name": "secret-s", "uid": "u", "controller": True}  # fmt: skip
+    meta = {"name": "s", "namespace": "n", "resourceVersion": "5", "uid": "c",
+            "annotations": {"big": "x" * 1000}, "ownerReferences": [owner]}  # fmt: skip
+    managed = {"kind": "Secret", "data": {"password": "aHVudGVyMg=="}, "metadata": meta}
+
+    kept = routing.child_meta(managed)
+
+    assert kept == {"metadata": {"name": "s", "namespace": "n", "resourceVersion": "5",
+                                 "uid": "c", "ownerReferences": [owner]}}  # fmt: skip
+    assert routing.child_meta({"metadata": {"name": "other", "namespace": "n"}}) is None

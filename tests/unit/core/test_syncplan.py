@@ -195,3 +195,35 @@ def test_two_versions_of_one_object_are_one_object_defined_twice():
                            policy=POLICY, origins=["a.yaml", "b.yaml"])  # fmt: skip
     assert len(result.steps) == 1
     assert len(result.ignored) == 1
+
+
+def test_gitrackobjects_carry_their_owner_label_and_a_missing_one_is_an_update():
+    (first,) = plan([deployment()]).steps
+    assert first.body["metadata"]["labels"] == {names.OWNER_LABEL: OWNER.uid}
+
+    unlabelled = existing_of(first)
+    del unlabelled[first.gto]["metadata"]["labels"]
+    (step,) = plan([deployment()], existing=unlabelled).steps
+
+    assert step.action is syncplan.Action.UPDATE
+    assert syncplan.update_patch(step.body)["metadata"]["labels"] == {names.OWNER_LABEL: OWNER.uid}
+
+
+def test_other_labels_on_a_gitrackobject_are_no_reason_to_write():
+    (first,) = plan([deployment()]).steps
+    labelled = existing_of(first)
+    labelled[first.gto]["metadata"]["labels"]["team"] = "a"
+    (step,) = plan([deployment()], existing=labelled).steps
+    assert step.action is syncplan.Action.NOTHING
+
+
+@pytest.mark.parametrize(
+    ("previous", "labelled", "complete"),
+    [(None, 0, True), ({"objectsApplied": 3}, 3, True), ({"objectsApplied": 3}, 2, False),
+     ({"objectsApplied": 0}, 0, True), ({}, 5, True)],
+    ids=["new", "all-labelled", "legacy-unlabelled", "empty", "no-counter"],
+)  # fmt: skip
+def test_the_owner_label_finds_everything_unless_the_last_sync_applied_more(
+    previous, labelled, complete
+):
+    assert syncplan.is_inventory_complete(previous, labelled=labelled) is complete
