@@ -34,6 +34,7 @@ task_default_queue = "sync"
 task_routes = {
     "faros.sync": {"queue": "sync"},
     "faros.apply": {"queue": "apply"},
+    "faros.refresh": {"queue": "apply"},  # short, per object like applies: same queue
 }
 
 broker_connection_retry_on_startup = True

@@ -56,6 +56,10 @@ def _run(command: config.Command, settings: config.Settings) -> int:
         from faros.watchers import command as watch
 
         return watch.run(settings)
+    if command is config.Command.RECEIVER:
+        from faros.receiver import command as receiver
+
+        return receiver.run(settings)
     from faros.watchers import embedded
 
     return embedded.run(settings)

@@ -43,6 +43,7 @@ class Command(enum.StrEnum):
     BEAT = "beat"
     WATCH = "watch"
     RUN = "run"
+    RECEIVER = "receiver"
     VERSION = "version"
 
 
@@ -73,7 +74,11 @@ class ResourceRef(NamedTuple):
     version: str
 
 
-PROCESSES = (Command.WORKER, Command.BEAT, Command.WATCH, Command.RUN)
+PROCESSES = (Command.WORKER, Command.BEAT, Command.WATCH, Command.RUN, Command.RECEIVER)
+WEBHOOK_COMMANDS = (Command.RECEIVER, Command.RUN)
+"""The commands that serve the webhook receiver (``faros run`` only when given an address)."""
+RECEIVER_ADDRESS = ":9292"
+"""Where ``faros receiver`` listens unless ``--webhook-bind-address`` says otherwise."""
 _MICRO = Fraction(1, 10**6)
 _UNITS = {"ns": _MICRO / 1000, "us": _MICRO, "µs": _MICRO, "μs": _MICRO, "ms": _MICRO * 1000}
 _UNITS |= {"s": Fraction(1), "m": Fraction(60), "h": Fraction(3600)}
@@ -178,6 +183,28 @@ def _broker_url(text: str) -> str:
                 "(expected a redis://, rediss://, sentinel:// or memory:// URL)"
             )
     return text
+
+
+def _secret_name(text: str) -> str:
+    namespace, slash, name = text.partition("/")
+    valid = not text or (
+        slash == "/"
+        and re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", namespace) is not None
+        and re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", name) is not None
+    )
+    if not valid:
+        raise ValueError(
+            f"invalid Secret {text!r} (expected NAMESPACE/NAME, e.g. faros-system/faros-webhooks)"
+        )
+    return text
+
+
+def _rate(text: str) -> int:
+    if not re.fullmatch(r"[0-9]+", text.strip()) or not 0 <= int(text) <= 10_000:
+        raise ValueError(
+            f"invalid rate {text!r} (expected requests per second per client, 0-10000; 0 disables)"
+        )
+    return int(text)
 
 
 def _directory(text: str) -> Path | None:
@@ -358,6 +385,35 @@ class Settings:
         help="namespace of the Events about cluster-scoped objects (ClusterGitTracks and "
         "their objects); with --namespace, that namespace",
     ))  # fmt: skip
+    webhook_bind_address: str = dataclasses.field(default="0", metadata=_flag(
+        "--webhook-bind-address", convert=_bind_address, metavar="ADDR",
+        commands=WEBHOOK_COMMANDS,
+        help="serve the webhook receiver (/hook/<provider>, /healthz) on [host]:port; 0 disables",
+        default_help=f"{RECEIVER_ADDRESS} for faros receiver, 0 (off) for faros run",
+    ))  # fmt: skip
+    webhook_secret: str = dataclasses.field(default="", metadata=_flag(
+        "--webhook-secret", convert=_secret_name, metavar="NAMESPACE/NAME",
+        commands=WEBHOOK_COMMANDS,
+        help="the Secret holding the shared webhook secret of each provider, one key each: "
+        "github, gitlab, bitbucket, bitbucket-server, gitea, azure (user:password), generic; "
+        "empty: only GitTracks' own spec.webhookSecretRef",
+    ))  # fmt: skip
+    webhook_max_body_size: int = dataclasses.field(default=1024 * 1024, metadata=_flag(
+        "--webhook-max-body-size", convert=_size, metavar="SIZE", commands=WEBHOOK_COMMANDS,
+        help="larger deliveries are refused (413) before they are read", default_help="1Mi",
+    ))  # fmt: skip
+    webhook_rate_limit: int = dataclasses.field(default=10, metadata=_flag(
+        "--webhook-rate-limit", convert=_rate, metavar="N", commands=WEBHOOK_COMMANDS,
+        help="requests per second per client address (bursts of 5 s worth), beyond which the "
+        "receiver answers 429; 0 disables",
+    ))  # fmt: skip
+    webhook_replay_window: timedelta = dataclasses.field(
+        default=timedelta(minutes=10), metadata=_flag(
+        "--webhook-replay-window", convert=_duration("1s", "24h"), metavar="DURATION",
+        commands=WEBHOOK_COMMANDS,
+        help="a delivery id seen again within this long is a replay: answered 200, nothing "
+        "queued (Go duration, 1s to 24h)",
+    ))  # fmt: skip
     warnings: tuple[str, ...] = ()
     """Sentences for the CLI to log, such as flags accepted but ignored."""
 
@@ -392,6 +448,7 @@ SUMMARIES = {
     Command.BEAT: "run the beat that schedules a sync of every GitTrack",
     Command.WATCH: "run the watchers that queue work on changes and drift",
     Command.RUN: "run everything in one process, without Redis",
+    Command.RECEIVER: "run the webhook receiver that queues a sync of the GitTracks a push moves",
     Command.VERSION: "print the version and exit",
 }
 _DESCRIPTION = "Faros keeps a Kubernetes cluster equal to what Git repositories say."
@@ -474,8 +531,13 @@ def parse(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[Command, Set
     values = {field: found[1] for field, found in given.items() if found is not None}
     ignored = (read(option) for option in LEADER_ELECTION_OPTIONS)
     warnings = tuple(f"{found[0]} {LEADER_ELECTION_IGNORED}" for found in ignored if found)
+    if command is Command.RECEIVER and given["webhook_bind_address"] is None:
+        values["webhook_bind_address"] = RECEIVER_ADDRESS
     settings = Settings(**values, warnings=warnings)
     _check(settings, namespace_source=(given["namespace"] or ("",))[0])
+    if command is Command.RECEIVER and settings.webhook_bind_address == "0":
+        flag = (given["webhook_bind_address"] or ("--webhook-bind-address",))[0]
+        raise ConfigError(flag=flag, value="0", reason="faros receiver needs an address to serve")
     return command, settings
 
 

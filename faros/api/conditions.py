@@ -27,6 +27,30 @@ class GitTrackConditionType(enum.StrEnum):
     CHILDREN_GARBAGE_COLLECTED = "ChildrenGarbageCollected"
 
 
+class ReadinessConditionType(enum.StrEnum):
+    """kstatus's conditions a GitTrack or ClusterGitTrack also carries (ours, additive):
+    ``Ready`` for ``kubectl wait`` and pipelines, ``Reconciling`` and ``Stalled`` for tools that
+    read kstatus (``Ready`` True only when the current revision is applied and every child is
+    healthy)."""
+
+    READY = "Ready"
+    RECONCILING = "Reconciling"
+    STALLED = "Stalled"
+
+
+class ReadinessReason(enum.StrEnum):
+    """Reasons of the readiness conditions (ours)."""
+
+    SUCCEEDED = "Succeeded"
+    PROGRESSING = "Progressing"
+    CHILDREN_NOT_READY = "ChildrenNotReady"
+    CHILDREN_FAILED = "ChildrenFailed"
+    SYNC_FAILED = "SyncFailed"
+    DEPENDENCIES_NOT_READY = "DependencyNotReady"
+    DEPENDENCY_CYCLE = "DependencyCycle"
+    WAITING = "Waiting"
+
+
 class GitTrackReason(enum.StrEnum):
     """Reasons of GitTrack conditions (spec section 1.2).
 
@@ -72,6 +96,12 @@ class GitTrackObjectConditionType(enum.StrEnum):
     """Condition types of a GitTrackObject or ClusterGitTrackObject (spec section 1.4)."""
 
     OBJECT_IN_SYNC = "ObjectInSync"
+
+
+HEALTHY = "Healthy"
+"""A GitTrackObject's condition of ours: whether its child works (kstatus's status of the live
+child: True for Current), its reason kstatus's or the child's own (``ProgressDeadlineExceeded``).
+``ObjectInSync`` keeps its original meaning (applied)."""
 
 
 class GitTrackObjectReason(enum.StrEnum):

@@ -66,6 +66,18 @@ class DeployKey(TypedDict, total=False):
     type: str
 
 
+class WebhookSecretRef(TypedDict, total=False):
+    """``spec.webhookSecretRef`` (ours, optional): the Secret key holding this GitTrack's own
+    webhook secret, accepted besides the receiver's shared one (``--webhook-secret``).
+
+    ``namespace`` is empty or the GitTrack's own for a GitTrack, required for a ClusterGitTrack.
+    """
+
+    name: Required[str]
+    key: Required[str]
+    namespace: str
+
+
 class GitTrackSpec(TypedDict, total=False):
     """``spec`` of a GitTrack or ClusterGitTrack (spec section 1.1)."""
 
@@ -73,6 +85,7 @@ class GitTrackSpec(TypedDict, total=False):
     reference: Required[str]
     subPath: str
     deployKey: DeployKey
+    webhookSecretRef: WebhookSecretRef
 
 
 class GitTrackStatus(TypedDict, total=False):

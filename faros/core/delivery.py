@@ -61,14 +61,39 @@ def applied_latency(gto: Mapping[str, Any], *, now: datetime.datetime) -> float 
     """
     if is_generation_applied(gto):
         return None
+    seen = _synced_at(gto)
+    return None if seen is None else max(0.0, (now - seen).total_seconds())
+
+
+def healthy_latency(gto: Mapping[str, Any], *, now: datetime.datetime) -> float | None:
+    """Seconds from the sync that wrote the GTO's data to ``now``, when its child has just
+    become healthy for the first time since that data (``gto`` as read before the apply
+    that found it healthy); None when it was healthy already, when its health last changed
+    after the data did (a recovery, not a delivery), or without a synced-at stamp."""
+    seen = _synced_at(gto)
+    if seen is None:
+        return None
+    for condition in (gto.get("status") or {}).get("conditions") or []:
+        if condition.get("type") != conditions.HEALTHY:
+            continue
+        if condition.get("status") == conditions.ConditionStatus.TRUE:
+            return None
+        changed = _time(str(condition.get("lastTransitionTime", "")))
+        if changed is not None and changed > seen:
+            return None
+    return max(0.0, (now - seen).total_seconds())
+
+
+def _synced_at(gto: Mapping[str, Any]) -> datetime.datetime | None:
     annotations = (gto.get("metadata") or {}).get("annotations") or {}
-    stamp = annotations.get(names.SYNCED_AT_ANNOTATION)
-    if not stamp:
+    return _time(str(annotations.get(names.SYNCED_AT_ANNOTATION) or ""))
+
+
+def _time(text: str) -> datetime.datetime | None:
+    if not text:
         return None
     try:
-        seen = datetime.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+        found = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if seen.tzinfo is None:
-        return None
-    return max(0.0, (now - seen).total_seconds())
+    return found if found.tzinfo is not None else None

@@ -167,12 +167,14 @@ def lock_key(key: ObjectKey) -> str:
     return f"faros:lock:{key.group}/{key.kind}/{key.namespace}/{key.name}"
 
 
-def dedup_key(key: ObjectKey) -> str:
+def dedup_key(key: ObjectKey, *, task: str = "") -> str:
     """Return the de-duplication ("dirty") key of work on ``key``: ``faros:dirty:...``.
 
-    The key's kind says which task the work is (GitTrack: sync, GitTrackObject: apply).
+    The key's kind says which task the work is (GitTrack: sync, GitTrackObject: apply);
+    ``task`` names another one (``refresh``: ``faros:dirty:refresh:...``).
     """
-    return f"faros:dirty:{key.group}/{key.kind}/{key.namespace}/{key.name}"
+    scope = f"{task}:" if task else ""
+    return f"faros:dirty:{scope}{key.group}/{key.kind}/{key.namespace}/{key.name}"
 
 
 def seen_key(key: ObjectKey) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from faros.api import names
-from faros.core import identity, syncplan
+from faros.api import conditions, names
+from faros.core import delivery, identity, syncplan
 
 GTO_KINDS = (names.GITTRACKOBJECT, names.CLUSTERGITTRACKOBJECT)
 
@@ -40,6 +40,31 @@ def owning_gto(child: Mapping[str, Any]) -> identity.ObjectKey | None:
             )
             return identity.gto_key(namespace=namespace, name=str(ref.get("name", "")))
     return None
+
+
+def owning_gittrack(gto: Mapping[str, Any]) -> identity.ObjectKey | None:
+    """The GitTrack (or ClusterGitTrack) controlling the GitTrackObject ``gto``, if any."""
+    meta = gto.get("metadata", {})
+    for ref in meta.get("ownerReferences") or []:
+        ours = str(ref.get("apiVersion", "")).partition("/")[0] == names.GROUP
+        kind = ref.get("kind")
+        if ref.get("controller") is True and ours and kind in (names.GITTRACK,
+                                                                names.CLUSTERGITTRACK):  # fmt: skip
+            namespace = str(meta.get("namespace", "")) if kind == names.GITTRACK else ""
+            return identity.gittrack_key(namespace=namespace, name=str(ref.get("name", "")))
+    return None
+
+
+def progress(gto: Mapping[str, Any]) -> tuple[str, str]:
+    """What a GitTrackObject's status says of its child: (ObjectInSync, Healthy) statuses.
+
+    A change of either is what its GitTrack's readiness and counters follow.
+    """
+    found = {c.get("type"): c for c in (gto.get("status") or {}).get("conditions", [])}
+    in_sync = found.get(conditions.GitTrackObjectConditionType.OBJECT_IN_SYNC) or {}
+    healthy = found.get(conditions.HEALTHY) or {}
+    applied = "applied" if delivery.is_generation_applied(gto) else str(in_sync.get("status"))
+    return applied, str(healthy.get("status", ""))
 
 
 def child_kind(gto: Mapping[str, Any]) -> tuple[str, str] | None:

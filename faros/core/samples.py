@@ -38,6 +38,23 @@ def child_status(gittracks: Iterable[Mapping[str, Any]]) -> list[Sample]:
     return found
 
 
+def ready(gittracks: Iterable[Mapping[str, Any]]) -> list[Sample]:
+    """``faros_gittrack_ready``: 1 when a GitTrack's Ready condition is True, else 0 (none
+    for a GitTrack without the condition yet)."""
+    found: list[Sample] = []
+    for gittrack in gittracks:
+        for condition in (gittrack.get("status") or {}).get("conditions", []):
+            if condition.get("type") != conditions.ReadinessConditionType.READY:
+                continue
+            meta = gittrack.get("metadata", {})
+            labels = {
+                "name": str(meta.get("name", "")),
+                "namespace": str(meta.get("namespace", "")),
+            }
+            found.append((labels, 1.0 if condition.get("status") == "True" else 0.0))
+    return found
+
+
 def in_sync(gtos: Iterable[Mapping[str, Any]]) -> list[Sample]:
     """``faros_gittrackobject_in_sync``: 1 when ObjectInSync is True, 0 when it is False."""
     found: list[Sample] = []

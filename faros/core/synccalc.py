@@ -43,6 +43,9 @@ class Outcome(enum.StrEnum):
     """Its GitTrackObject was already right and says ObjectInSync=True (counts as applied)."""
     IGNORED = "ignored"
     FAILED = "failed"
+    WAITING = "waiting"
+    """Held back this sync until what it needs is ready (its Namespace, its CRD); counts as
+    applied, is no error, and keeps its GitTrackObject."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

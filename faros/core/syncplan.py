@@ -57,6 +57,8 @@ class Plan:
     """(``ignoredFiles`` key, Event message) per object whose GitTrackObject another owns."""
     unresolved: frozenset[tuple[str, str]] = frozenset()
     """(group, kind) of every manifest whose kind discovery could not resolve this sync."""
+    waits: tuple[str, ...] = ()
+    """What objects held back this sync wait for (``waiting for Namespace team ...``)."""
 
 
 def plan(
@@ -68,6 +70,8 @@ def plan(
     policy: rules.Policy,
     stamp: Mapping[str, str] | None = None,
     origins: Sequence[str] = (),
+    pending_namespaces: frozenset[str] = frozenset(),
+    pending_kinds: frozenset[tuple[str, str]] = frozenset(),
 ) -> Plan:
     """Decide, for every parsed object, what the sync writes.
 
@@ -86,14 +90,30 @@ def plan(
     scope, same data) and the object is reported as waiting; only a new object's
     GitTrackObject is written, namespaced when the manifest names a namespace, so that a
     CRD and its resources can be applied from one repository.
+
+    Order within the sync: an object whose Namespace is defined in this sync and not Active
+    yet (``pending_namespaces``), or whose kind is defined by a CRD of this sync that is not
+    served yet (``pending_kinds``, (group, kind)), is held back, without error, until they
+    are: the sync runs again shortly (``waits`` says what for).
     """
     held = {key: held_child(body) for key, body in existing.items()}
+    waits: set[str] = set()
     children: list[tuple[identity.ObjectKey, Mapping[str, Any], Kind | None, str]] = []
     waiting: list[synccalc.ObjectResult] = []
     unresolved: set[tuple[str, str]] = set()
     for index, manifest in enumerate(objects):
         origin = origins[index] if index < len(origins) else ""
         kind = kinds.get((str(manifest["apiVersion"]), str(manifest["kind"])))
+        blocker = _blocker(manifest, kind, pending_namespaces, pending_kinds)
+        if blocker:
+            guess = identity.child_key(manifest, namespaced=bool(manifest["metadata"].get(
+                "namespace")))  # fmt: skip
+            key = _holding(held, guess) or identity.gto_key(
+                namespace=guess.namespace, name=identity.gto_name(guess)
+            )
+            waits.add(blocker)
+            waiting.append(synccalc.ObjectResult(key, synccalc.Outcome.WAITING, blocker))
+            continue
         if kind is None:
             child = identity.child_key(manifest, namespaced=True)
             unresolved.add((child.group, child.kind))
@@ -146,7 +166,49 @@ def plan(
         synccalc.ObjectResult(keys[first], synccalc.Outcome.FAILED, message)
         for first, message in twice
     ]
-    return Plan(tuple(steps), tuple(ignored), tuple(mismatches), frozenset(unresolved))
+    return Plan(tuple(steps), tuple(ignored), tuple(mismatches), frozenset(unresolved),
+                tuple(sorted(waits)))  # fmt: skip
+
+
+CRD_GROUP = "apiextensions.k8s.io"
+
+
+def prerequisites(
+    objects: Sequence[Mapping[str, Any]],
+) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    """The Namespaces and the CRDs' (group, kind) that ``objects`` define: what the sync
+    makes ready before the objects that need them."""
+    namespaces: set[str] = set()
+    defined: set[tuple[str, str]] = set()
+    for manifest in objects:
+        group = str(manifest["apiVersion"]).rpartition("/")[0]
+        if group == "" and manifest["kind"] == "Namespace":
+            namespaces.add(str(manifest["metadata"]["name"]))
+        elif group == CRD_GROUP and manifest["kind"] == "CustomResourceDefinition":
+            spec = manifest.get("spec") or {}
+            kind = (spec.get("names") or {}).get("kind")
+            if isinstance(spec.get("group"), str) and isinstance(kind, str):
+                defined.add((spec["group"], kind))
+    return frozenset(namespaces), frozenset(defined)
+
+
+def _blocker(
+    manifest: Mapping[str, Any],
+    kind: Kind | None,
+    pending_namespaces: frozenset[str],
+    pending_kinds: frozenset[tuple[str, str]],
+) -> str:
+    """What ``manifest`` must wait for this sync ("" when nothing)."""
+    group = str(manifest["apiVersion"]).rpartition("/")[0]
+    if kind is None and (group, str(manifest["kind"])) in pending_kinds:
+        return (
+            f"waiting for the CustomResourceDefinition of {manifest['kind']}.{group} to be served"
+        )
+    namespace = manifest["metadata"].get("namespace")
+    namespaced = kind.namespaced if kind else bool(namespace)
+    if namespaced and namespace in pending_namespaces:
+        return f"waiting for Namespace {namespace} to be Active"
+    return ""
 
 
 _Child = tuple[identity.ObjectKey, Mapping[str, Any], "Kind | None", str]

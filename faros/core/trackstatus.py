@@ -44,6 +44,8 @@ NOT_FETCHED = (
     "the counters and ignoredFiles are from the last sync that fetched them"
 )
 _SEPARATOR = ",\n"
+COUNTERS = ("objectsDiscovered", "objectsApplied", "objectsIgnored", "objectsInSync")
+"""The four counters every GitTrack status holds (the CRD requires them)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -38,6 +38,13 @@ COMMIT_TO_APPLIED = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 
+COMMIT_TO_HEALTHY = Histogram(
+    "faros_commit_to_healthy_seconds",
+    "Seconds from the sync that first saw a child's new data in Git to the apply that first "
+    "found the child healthy with it (Faros's clocks only)",
+    buckets=LATENCY_BUCKETS,
+)
+
 TASK_RUNS = Counter(
     "faros_task_runs_total",
     "Runs of the sync and apply tasks by result (done, busy, waiting, retry, error)",
@@ -65,6 +72,25 @@ GIT_FETCH_DURATION = Histogram(
     ["result"],
     buckets=DURATION_BUCKETS,
 )
+
+WEBHOOK_REQUESTS = Counter(
+    "faros_webhook_requests_total",
+    "Requests to the webhook receiver's hook paths, by provider and result",
+    ["provider", "result"],
+)
+WEBHOOK_SYNCS_QUEUED = Counter(
+    "faros_webhook_syncs_queued_total",
+    "Syncs of GitTracks queued by pushes the webhook receiver accepted, by provider",
+    ["provider"],
+)
+WEBHOOK_PUSH_TO_APPLIED = Histogram(
+    "faros_webhook_push_to_applied_seconds",
+    "Seconds from the webhook receiver taking a push to the first successful apply of a child "
+    "that push changed (Faros's clocks only)",
+    buckets=LATENCY_BUCKETS,
+)
+"""Observed by the apply, next to ``COMMIT_TO_APPLIED``, from the GitTrackObject's
+``faros.pusher.com/pushed-at`` annotation (``faros.core.webhooks.pushstamp``)."""
 
 
 def forget_gittrack(*, name: str, namespace: str) -> None:

@@ -25,8 +25,9 @@ logger = logging.getLogger(__name__)
 
 CHILD_STATUS = "faros_gittrack_child_status"
 IN_SYNC = "faros_gittrackobject_in_sync"
+READY = "faros_gittrack_ready"
 QUEUE_DEPTH = "faros_queue_depth"
-NAMES = (CHILD_STATUS, IN_SYNC, QUEUE_DEPTH)
+NAMES = (CHILD_STATUS, IN_SYNC, READY, QUEUE_DEPTH)
 """The metrics only collectors produce (the others are in ``faros.metrics``)."""
 
 PER_GITTRACK = (metrics.TIME_TO_DEPLOY_NAME,)
@@ -49,7 +50,8 @@ class StatusCollector:
         self.lister = lister
 
     def collect(self) -> Iterator[Metric]:
-        """Yield ``faros_gittrack_child_status`` and ``faros_gittrackobject_in_sync``."""
+        """Yield ``faros_gittrack_child_status``, ``faros_gittrack_ready`` and
+        ``faros_gittrackobject_in_sync``."""
         status = GaugeMetricFamily(
             CHILD_STATUS, "Number of children of a GitTrack by status",
             labels=["name", "namespace", "status"],
@@ -58,13 +60,20 @@ class StatusCollector:
             IN_SYNC, "Whether a GitTrackObject's child is in sync (1) or not (0)",
             labels=["kind", "name", "namespace"],
         )  # fmt: skip
+        ready = GaugeMetricFamily(
+            READY, "Whether a GitTrack is Ready (1): applied and every child healthy",
+            labels=["name", "namespace"],
+        )  # fmt: skip
         gittracks = self.lister(names.GITTRACK) + self.lister(names.CLUSTERGITTRACK)
         for labels, value in samples.child_status(gittracks):
             status.add_metric([labels["name"], labels["namespace"], labels["status"]], value)
+        for labels, value in samples.ready(gittracks):
+            ready.add_metric([labels["name"], labels["namespace"]], value)
         gtos = self.lister(names.GITTRACKOBJECT) + self.lister(names.CLUSTERGITTRACKOBJECT)
         for labels, value in samples.in_sync(gtos):
             in_sync.add_metric([labels["kind"], labels["name"], labels["namespace"]], value)
         yield status
+        yield ready
         yield in_sync
 
 

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 brokerfix.install()
 app = Celery("faros")
 app.config_from_object("celeryconfig")
-app.conf.include = ["faros.tasks.sync", "faros.tasks.apply"]
+app.conf.include = ["faros.tasks.sync", "faros.tasks.apply", "faros.tasks.refresh"]
 signals.worker_ready.connect(lambda **_: visibility.start(app), weak=False)
 signals.worker_shutdown.connect(visibility.stop, weak=False)
 signals.worker_process_shutdown.connect(runtime.close_current, weak=False)

@@ -15,7 +15,8 @@ from typing import Any
 
 from faros import config, metrics
 from faros.api import conditions, names
-from faros.core import applyplan, delivery, errors, identity, samples
+from faros.core import applyplan, delivery, errors, health, identity, readiness, samples
+from faros.core.webhooks import pushstamp
 from faros.kube import client, discovery
 from faros.kube import errors as kube_errors
 from faros.tasks import report, runtime
@@ -30,8 +31,7 @@ CONFLICT_RETRIES = 5
 SEEN_TTL = 24 * 3600.0
 """How long a child's noted resourceVersion is trusted by the re-check (then checked again)."""
 DELETE_TIMEOUT = 30.0
-RETRYING = " (a transient error: retrying)"
-"""Ends the ObjectInSync message while a transient failure is being retried."""
+RETRYING = readiness.RETRYING
 
 
 class Failure(Exception):
@@ -90,8 +90,9 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Res
         return again(Outcome.RETRY, attempt=attempt)
     except Exception as error:  # every failure goes through the one policy
         return _failed(applier, error, attempt=attempt)
-    applier.report(Reason.CHILD_APPLIED_SUCCESS, "")
-    _record(gto, child, changed=changed)
+    state = health.assess(applier.current, now=now)
+    applier.report(Reason.CHILD_APPLIED_SUCCESS, "", child_health=state)
+    _record(gto, child, changed=changed, healthy=state.status is health.Status.CURRENT)
     _remember(rt, key, applier.seen)
     return DONE
 
@@ -135,15 +136,22 @@ def _failed(applier: Applier, error: Exception, *, attempt: int) -> Result:
     )
 
 
-def _record(gto: dict[str, Any], child: Resolved, *, changed: bool) -> None:
+def _record(gto: dict[str, Any], child: Resolved, *, changed: bool, healthy: bool) -> None:
     """Observe the delivery metrics of a successful apply (``gto`` as read before it)."""
     now = datetime.datetime.now(datetime.UTC)
+    if healthy:
+        delivered = delivery.healthy_latency(gto, now=now)
+        if delivered is not None:
+            metrics.COMMIT_TO_HEALTHY.observe(delivered)
     if delivery.is_drift_revert(gto, written=changed):
         metrics.DRIFT_REVERTS.labels(group=child.resource.group, kind=child.resource.kind).inc()
         return
     latency = delivery.applied_latency(gto, now=now)
     if latency is not None:
         metrics.COMMIT_TO_APPLIED.observe(latency)
+    pushed = pushstamp.latency(gto, now=now)
+    if pushed is not None:
+        metrics.WEBHOOK_PUSH_TO_APPLIED.observe(pushed)
     if changed:
         delay = samples.time_to_deploy(gto, now=now)
         if delay is not None:
@@ -178,6 +186,8 @@ class Applier:
         self.reporter = reporter
         self.seen = ""
         """The child's resourceVersion as the apply last read or wrote it."""
+        self.current: dict[str, Any] | None = None
+        """The child as the apply last read or wrote it (None: not read yet, or absent)."""
 
     def child(self) -> Resolved:
         """Decode the child and find its resource (ApplyError, KindNotServed)."""
@@ -240,8 +250,9 @@ class Applier:
         return self._saw(found)
 
     def _saw(self, child: dict[str, Any]) -> dict[str, Any]:
-        """Remember the resourceVersion of the child as read or written; return it."""
+        """Remember the child as read or written, and its resourceVersion; return it."""
         self.seen = str((child or {}).get("metadata", {}).get("resourceVersion", "")) or self.seen
+        self.current = child or self.current
         return child
 
     def _execute(
@@ -340,11 +351,16 @@ class Applier:
         message: str,
         *,
         event: tuple[conditions.EventReason, str] | None = None,
+        child_health: health.Health | None = None,
     ) -> None:
-        """Set ObjectInSync (log and Event when it changed) and write the status if needed."""
+        """Set ObjectInSync (log and Event when it changed), and Healthy from the child's
+        health when known; write the status once, if anything changed."""
         status = conditions.ConditionStatus.FALSE if message else conditions.ConditionStatus.TRUE
         self.reporter.condition(IN_SYNC, status=status, reason=reason, message=message,
                                 event=event)  # fmt: skip
+        if child_health is not None:
+            state, why, text = readiness.healthy_condition(child_health)
+            self.reporter.condition(conditions.HEALTHY, status=state, reason=why, message=text)
         generation = self.gto["metadata"].get("generation", 0)
         previous = self.reporter.previous
         if (

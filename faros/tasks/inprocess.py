@@ -12,7 +12,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from faros.core import identity
-from faros.tasks import apply, dispatch, runtime, sync
+from faros.tasks import apply, dispatch, refresh, runtime, sync
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +36,15 @@ class LocalDispatcher:
             ),
             "apply": ThreadPoolExecutor(max_workers=workers, thread_name_prefix="faros-apply"),
         }
+        self.pools["refresh"] = self.pools["apply"]  # short, per object: the applies' pool
         self._guard = threading.Lock()
-        self._queued = {"sync": 0, "apply": 0}
+        self._queued = {"sync": 0, "apply": 0, "refresh": 0}
 
     def depths(self) -> dict[str, int]:
         """Tasks submitted to the pool and not started yet, per queue (``faros_queue_depth``)."""
         with self._guard:
-            return dict(self._queued)
+            queued = dict(self._queued)
+        return {"sync": queued["sync"], "apply": queued["apply"] + queued["refresh"]}
 
     def sync(self, key: identity.ObjectKey) -> bool:
         """Queue a sync of a GitTrack unless one is pending; True when queued."""
@@ -51,6 +53,18 @@ class LocalDispatcher:
     def apply(self, key: identity.ObjectKey, *, force: bool = False) -> bool:
         """Queue an apply of a GitTrackObject unless one is pending (or ``force``)."""
         return self._send("apply", key, force=force)
+
+    def refresh(self, key: identity.ObjectKey) -> bool:
+        """Queue a refresh of a GitTrack's readiness in ``REFRESH_DELAY``, unless pending."""
+        if not self.rt.locks.mark_pending(
+            identity.dedup_key(key, task="refresh"), ttl=dispatch.PENDING_TTL
+        ):
+            return False
+        timer = threading.Timer(dispatch.REFRESH_DELAY, self._submit, args=("refresh", key),
+                                kwargs={"attempt": 0})  # fmt: skip
+        timer.daemon = True
+        timer.start()
+        return True
 
     def shutdown(self) -> None:
         """Let running tasks finish; drop queued ones."""
@@ -73,7 +87,7 @@ class LocalDispatcher:
     def _run(self, task: str, key: identity.ObjectKey, attempt: int) -> None:
         with self._guard:
             self._queued[task] -= 1
-        work = sync.run if task == "sync" else apply.run
+        work = {"sync": sync.run, "apply": apply.run, "refresh": refresh.run}[task]
         result = work(self.rt, namespace=key.namespace, name=key.name, attempt=attempt)
         if result.done or self.stop.is_set():
             return

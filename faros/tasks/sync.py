@@ -19,8 +19,10 @@ from faros import metrics
 from faros.api import conditions, names
 from faros.core import (
     delivery,
+    dependencies,
     errors,
     identity,
+    readiness,
     redact,
     rules,
     synccalc,
@@ -29,6 +31,7 @@ from faros.core import (
     trackstatus,
     transitions,
 )
+from faros.core.webhooks import pushstamp
 from faros.kube import client, discovery, reads
 from faros.kube import errors as kube_errors
 from faros.tasks import gitsource, report, runtime
@@ -120,10 +123,16 @@ class Sync:
         self.previous: dict[str, Any] = self.reporter.previous
         self.transient: errors.Verdict | None = None
         self.waiting = False
+        self.children: list[readiness.Child] = []
+        """Readiness of what this sync left behind (GitTrackObjects written are pending)."""
+        self.waiting_for = ""
+        """Why objects are held back this sync ("" when none are)."""
         self._guard = threading.Lock()
 
     def run(self) -> None:
         """The whole sync; any Git error stops it before anything is written but status."""
+        if self._held_back():
+            return
         try:
             snapshot, files = gitsource.fetch_files(
                 self.rt.kube, self.rt.store, self.gittrack, max_bytes=self.rt.settings.max_file_size
@@ -137,17 +146,22 @@ class Sync:
             self._checkout_events()
         existing, owned = self._existing()
         objects = [obj for file in files for obj in file.objects]
+        pushed = pushstamp.pending(self.gittrack)
         stamp = {
             names.COMMIT_TIME_ANNOTATION: transitions.timestamp(snapshot.committed_at),
             names.REPOSITORY_ANNOTATION: redact.url(str(self.gittrack["spec"]["repository"])),
             names.SYNCED_AT_ANNOTATION: delivery.synced_at(self.now),
+            names.PUSHED_AT_ANNOTATION: pushed,  # "" clears an older push's on rewritten GTOs
         }
+        kinds = self._kinds(objects)
+        pending_namespaces, pending_kinds = self._prerequisites(objects, kinds)
         plan = syncplan.plan(
-            objects=objects, kinds=self._kinds(objects), existing=existing, owner=self.owner,
+            objects=objects, kinds=kinds, existing=existing, owner=self.owner,
             policy=self._policy(), stamp=stamp,
             origins=[file.path for file in files for _ in file.objects],
+            pending_namespaces=pending_namespaces, pending_kinds=pending_kinds,
         )  # fmt: skip
-        self.waiting = bool(plan.unresolved)
+        self.waiting = bool(plan.unresolved or plan.waits)
         for message in syncevents.new_mismatches(plan.mismatches, previous=self.previous):
             self.reporter.event(Reason.CONTROLLER_MISMATCH, message)
         results = self._write_all(plan.steps) + list(plan.ignored)
@@ -157,12 +171,78 @@ class Sync:
             held={key: syncplan.held_child(existing[key]) for key in owned},
         )  # fmt: skip
         gc_errors = self._collect(gc)
+        self.children = [
+            readiness.child(existing[step.gto])
+            if step.action is syncplan.Action.NOTHING and step.gto in existing
+            else readiness.pending(step.body)
+            for step in plan.steps
+        ]
+        waits = list(plan.waits)
+        if plan.unresolved:
+            served = ", ".join(sorted(f"{kind}.{group}" for group, kind in plan.unresolved))
+            waits.append(f"waiting for the API server to serve {served}")
+        self.waiting_for = "; ".join(waits)
         self._finish(
             trackstatus.SyncReport(
                 files=tuple(files), results=tuple(results), gc=gc, gc_errors=tuple(gc_errors),
                 revision=snapshot.commit,
             )
         )  # fmt: skip
+        if pushed:
+            self._consume_push(pushed)
+
+    def _consume_push(self, pushed: str) -> None:
+        """Remove the push time this sync carried to the GitTrackObjects, unless a newer push
+        replaced it meanwhile (the JSON patch tests it): a later sync without a push must not
+        measure from it. Best effort."""
+        path = discovery.own(self.owner.kind).path(
+            namespace=self.owner.namespace, name=self.owner.name
+        )
+        try:
+            self.rt.kube.request("PATCH", path, body=pushstamp.consume_patch(pushed),
+                                 content_type=client.JSON_PATCH)  # fmt: skip
+        except kube_errors.ApiError as error:
+            logger.info("push time kept", extra={"gittrack": self.reporter.label,
+                                                 "error": str(error)})  # fmt: skip
+
+    def _held_back(self) -> bool:
+        """Apply nothing while a dependency (``spec.dependsOn``) is not Ready; report a cycle.
+
+        Reads each dependency, and theirs, once (at most ``dependencies.MAX_DEPTH``).
+        """
+        direct = dependencies.refs(self.gittrack)
+        if not direct:
+            return False
+        me = identity.gittrack_key(namespace=self.owner.namespace, name=self.owner.name)
+        bodies: dict[identity.ObjectKey, dict[str, Any] | None] = {}
+        edges: dict[identity.ObjectKey, list[identity.ObjectKey]] = {me: direct}
+        todo = list(direct)
+        while todo and len(bodies) < dependencies.MAX_DEPTH:
+            key = todo.pop()
+            if key in bodies or key == me:
+                continue
+            path = discovery.own(key.kind).path(namespace=key.namespace, name=key.name)
+            try:
+                bodies[key] = self.rt.kube.request("GET", path)
+            except kube_errors.NotFound:
+                bodies[key] = None
+            edges[key] = dependencies.refs(bodies[key] or {})
+            todo.extend(edges[key])
+        loop = dependencies.cycle(me, edges)
+        if loop:
+            state = dependencies.cycle_readiness(loop)
+        else:
+            why = dependencies.waiting({key: bodies.get(key) for key in direct})
+            if not why:
+                return False
+            state = dependencies.waiting_readiness(why)
+            self.waiting = True
+        counters = dict.fromkeys(trackstatus.COUNTERS, 0)  # required by the schema
+        status = readiness.with_readiness({**counters, **self.previous}, state, now=self.now)
+        status["observedGeneration"] = int(self.gittrack["metadata"].get("generation") or 0)
+        if trackstatus.status_changed(self.previous or None, status):
+            self.reporter.save(status)
+        return True
 
     def _failed(self, error: BaseException) -> None:
         """Remember the first failure the policy calls transient: the sync is retried."""
@@ -187,6 +267,31 @@ class Sync:
                 found = self.rt.discovery.resource(*wanted)
                 kinds[wanted] = syncplan.Kind(found.plural, found.namespaced) if found else None
         return kinds
+
+    def _prerequisites(
+        self,
+        objects: list[dict[str, Any]],
+        kinds: dict[tuple[str, str], syncplan.Kind | None],
+    ) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+        """Namespaces this sync defines that are not Active yet, and kinds its CRDs define
+        that are not served yet (only a ClusterGitTrack can apply either)."""
+        if self.owner.namespace:
+            return frozenset(), frozenset()
+        namespaces, defined = syncplan.prerequisites(objects)
+        pending = frozenset(ns for ns in namespaces if not self._active(ns))
+        unserved = frozenset(
+            (api_version.rpartition("/")[0], kind)
+            for (api_version, kind), found in kinds.items()
+            if found is None and (api_version.rpartition("/")[0], kind) in defined
+        )
+        return pending, unserved
+
+    def _active(self, namespace: str) -> bool:
+        try:
+            found = self.rt.kube.request("GET", f"/api/v1/namespaces/{namespace}")
+        except kube_errors.NotFound:
+            return False
+        return bool((found.get("status") or {}).get("phase") == "Active")
 
     def _existing(
         self,
@@ -312,7 +417,14 @@ class Sync:
         status: dict[str, Any] = dict(
             trackstatus.for_gittrack(previous=self.previous or None, report=report, now=self.now)  # type: ignore[arg-type]
         )
-        status["observedGeneration"] = self.gittrack["metadata"].get("generation", 0)
+        generation = int(self.gittrack["metadata"].get("generation") or 0)
+        status["observedGeneration"] = generation
+        if report.source_error is None:
+            state = readiness.assess(status=status, generation=generation,
+                                     children=self.children, waiting=self.waiting_for)  # fmt: skip
+        else:
+            state = readiness.assess(status=status, generation=generation, children=None)
+        status = readiness.with_readiness(status, state, now=self.now)
         if report.source_error is not None:
             self._source_failed(report.source_error)
         if trackstatus.status_changed(self.previous or None, status):

@@ -49,6 +49,12 @@ def run(settings: config.Settings) -> int:
         exposition=lambda: generate_latest(registry),
         healthy=watchers.healthy,
     )
+    from faros.receiver import service as receiver  # records metrics: imported after the pop
+
+    receiver.start(  # the webhook receiver, when --webhook-bind-address is not 0
+        settings, kube=rt.kube, dispatcher=dispatcher, cached=watchers.cached,
+        ready=watchers.healthy, stop=stop,
+    )  # fmt: skip
     schedule.start()
     logger.info("running", extra={"namespace": settings.namespace or "all"})
     watchers.run_until_stopped()

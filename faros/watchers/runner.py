@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from faros import config
 from faros.api import names
-from faros.core import errors, identity, recheck, routing, syncplan
+from faros.core import dependencies, errors, identity, recheck, routing, syncplan
 from faros.kube import client, discovery, watch
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,18 @@ class Dispatcher(Protocol):
 
     def apply(self, key: identity.ObjectKey, *, force: bool = False) -> bool: ...
 
+    def refresh(self, key: identity.ObjectKey) -> bool: ...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Held:
+    """What the routing keeps of one GitTrackObject."""
+
+    generation: int
+    child_kind: tuple[str, str] | None
+    progress: tuple[str, str]
+    """(ObjectInSync, Healthy) as its status says: its GitTrack follows their changes."""
+
 
 @dataclasses.dataclass(slots=True)
 class _Watch:
@@ -91,7 +103,9 @@ class Watchers:
         # Only what the routing needs: a generation per GitTrack, a generation and the held
         # child kind per GitTrackObject; the watch loops keep the objects themselves.
         self._gittracks: dict[identity.ObjectKey, int] = {}
-        self._gtos: dict[identity.ObjectKey, tuple[int, tuple[str, str] | None]] = {}
+        self._depends: dict[identity.ObjectKey, tuple[identity.ObjectKey, ...]] = {}
+        self._ready: dict[identity.ObjectKey, bool] = {}
+        self._gtos: dict[identity.ObjectKey, _Held] = {}
         self._main: dict[str, _Watch] = {}
         self._children: dict[tuple[str, str], _Watch] = {}
         self._slots: dict[identity.ObjectKey, float] = {}
@@ -144,14 +158,27 @@ class Watchers:
         key = routing.key_of(obj)
         if event == "DELETED":
             self._gittracks.pop(key, None)
+            self._depends.pop(key, None)
             self.schedule.delete(key)
             self.dispatcher.sync(key)  # lets the sync forget the GitTrack's metrics
+            self._wake_dependents(key)
             return
         old = self._gittracks.get(key)
         self._gittracks[key] = routing.generation(obj)
+        self._depends[key] = tuple(dependencies.refs(obj))
         if old != self._gittracks[key]:
             self.schedule.upsert(key, period=self.period)
             self.dispatcher.sync(key)
+        ready = dependencies.is_ready(obj)
+        if self._ready.get(key) != ready:
+            self._ready[key] = ready
+            self._wake_dependents(key)
+
+    def _wake_dependents(self, key: identity.ObjectKey) -> None:
+        """Sync at once the GitTracks that depend on ``key`` (its readiness changed)."""
+        for other, needs in list(self._depends.items()):
+            if key in needs:
+                self.dispatcher.sync(other)
 
     def shutdown(self) -> None:
         """Stop every watch thread (the main ones and the child ones)."""
@@ -228,12 +255,17 @@ class Watchers:
                 self._follow_children()
             return
         child_kind = routing.child_kind(obj)  # one decode per event, never of every GTO
+        held = _Held(routing.generation(obj), child_kind, routing.progress(obj))
         with self._lock:
             old = self._gtos.get(key)
-            self._gtos[key] = (routing.generation(obj), child_kind)
+            self._gtos[key] = held
             watched = child_kind is None or child_kind in self._children
-        if old is None or old[0] != routing.generation(obj):
+        if old is None or old.generation != held.generation:
             self.dispatcher.apply(key)
+        if old is not None and old.progress != held.progress:
+            owner = routing.owning_gittrack(obj)
+            if owner is not None:
+                self.dispatcher.refresh(owner)  # readiness and counters follow the children
         if not watched:
             self._follow_children()
 
@@ -244,7 +276,7 @@ class Watchers:
         threads both call this, and neither may stop a kind the other still needs.
         """
         with self._lock:
-            wanted = {kind for _, kind in self._gtos.values() if kind is not None}
+            wanted = {held.child_kind for held in self._gtos.values() if held.child_kind}
             for kind_key in sorted(wanted - set(self._children)):
                 resource = self.discovery.resource(*kind_key)
                 if resource is None:

@@ -23,6 +23,7 @@ from tests.harness.chart import Doc, Helm
 from tests.harness.wait import eventually
 
 EXTERNAL_URL = "redis://:s3cret@redis.example.com:6379/0"
+HOOK_HOST = "faros-hooks.example.com"
 
 
 def value_sets(namespace: str) -> dict[str, dict[str, Any]]:
@@ -42,6 +43,11 @@ def value_sets(namespace: str) -> dict[str, dict[str, Any]]:
             "grafana": {"dashboard": {"enabled": True}},
             "knownHosts": {"content": "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA\n"},
         },
+        "receiver": {"receiver": {
+            "enabled": True, "replicas": 2, "webhookSecret": "faros-webhooks",
+            "ingress": {"enabled": True, "className": "nginx", "hosts": [HOOK_HOST],
+                        "tls": [{"secretName": "faros-hooks-tls", "hosts": [HOOK_HOST]}]},
+        }},
     }  # fmt: skip
 
 
@@ -296,6 +302,95 @@ def test_ha_renders_autoscaling_budget_monitoring_flower_and_dashboard(rendered)
     assert path.name in hosts["data"]
 
 
+def test_receiver_is_off_by_default(rendered):
+    docs = rendered["defaults"]
+    assert not [doc for doc in docs if "receiver" in doc["metadata"]["name"]]
+
+
+def test_receiver_renders_its_deployment_service_ingress_and_metrics_service(rendered):
+    docs = rendered["receiver"]
+    workload = chart.deployment(docs, "receiver")
+    assert workload["spec"]["replicas"] == 2
+    command, settings = settings_of(docs, "receiver")
+    assert command is config.Command.RECEIVER
+    assert settings.webhook_bind_address == ":9292"
+    assert settings.webhook_secret == "faros-system/faros-webhooks"  # NAME: release namespace
+    assert settings.webhook_max_body_size == 1024 * 1024
+    assert settings.webhook_rate_limit == 10
+    assert settings.webhook_replay_window == timedelta(minutes=10)
+    container = chart.container(workload)
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert ports == {"metrics": 8080, "webhook": 9292}
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    env = {entry["name"]: entry for entry in container["env"]}
+    assert "secretKeyRef" in env["FAROS_BROKER_URL"]["valueFrom"]  # it queues through Redis
+    pod_labels = workload["spec"]["template"]["metadata"]["labels"]
+
+    service = chart.one(docs, "Service", "faros-receiver")
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+    assert service["spec"]["ports"] == [
+        {"name": "webhook", "port": 9292, "targetPort": "webhook", "protocol": "TCP"}]  # fmt: skip
+    metrics_service = chart.one(docs, "Service", "faros-receiver-metrics")
+    assert metrics_service["metadata"]["labels"]["faros.pusher.com/metrics"] == "true"
+
+    ingress = chart.one(docs, "Ingress", "faros-receiver")
+    assert ingress["spec"]["ingressClassName"] == "nginx"
+    assert ingress["spec"]["tls"] == [{"secretName": "faros-hooks-tls", "hosts": [HOOK_HOST]}]
+    (rule,) = ingress["spec"]["rules"]
+    assert rule["host"] == HOOK_HOST
+    (path,) = rule["http"]["paths"]  # only the hooks are exposed, not /healthz
+    assert (path["path"], path["pathType"]) == ("/hook/", "Prefix")
+    assert path["backend"]["service"] == {"name": "faros-receiver", "port": {"name": "webhook"}}
+
+
+def test_receiver_runs_as_its_own_account_that_may_only_read_and_annotate_gittracks(rendered):
+    docs = rendered["receiver"]
+    workload = chart.deployment(docs, "receiver")
+    assert chart.pod_spec(workload)["serviceAccountName"] == "faros-receiver"
+    assert chart.one(docs, "ServiceAccount", "faros-receiver")
+    role = chart.one(docs, "ClusterRole", "faros-receiver")
+    rules = {
+        (group, resource): sorted(rule["verbs"])
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+    }
+    assert rules == {
+        ("faros.pusher.com", "gittracks"): ["get", "list", "patch", "watch"],
+        ("faros.pusher.com", "clustergittracks"): ["get", "list", "patch", "watch"],
+        ("", "secrets"): ["get"],
+    }
+    binding = chart.one(docs, "ClusterRoleBinding", "faros-receiver")
+    assert binding["roleRef"]["name"] == "faros-receiver"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "faros-receiver",
+                                    "namespace": "faros-system"}]  # fmt: skip
+    # The other processes keep the chart's account.
+    assert chart.pod_spec(chart.deployment(docs, "worker"))["serviceAccountName"] == "faros"
+
+
+def test_namespaced_receiver_reads_gittracks_there_and_only_its_shared_secret_elsewhere(helm):
+    docs = helm.template(
+        {
+            "faros": {"namespace": "team-a"},
+            "receiver": {"enabled": True, "webhookSecret": "faros-webhooks"},
+        }
+    )
+    _, settings = settings_of(docs, "receiver")
+    assert settings.namespace == "team-a"
+    assert settings.clustergittrack_mode is names.ClusterGitTrackMode.DISABLED
+    assert not chart.find(docs, "ClusterRole", "faros-receiver")
+    role = chart.one(docs, "Role", "faros-receiver")
+    assert role["metadata"]["namespace"] == "team-a"
+    assert {r for rule in role["rules"] for r in rule["resources"]} == {"gittracks", "secrets"}
+    shared = chart.one(docs, "Role", "faros-receiver-secret")
+    assert shared["metadata"]["namespace"] == "faros-system"
+    assert shared["rules"] == [{"apiGroups": [""], "resources": ["secrets"],
+                                "resourceNames": ["faros-webhooks"], "verbs": ["get"]}]  # fmt: skip
+    binding = chart.one(docs, "RoleBinding", "faros-receiver-secret")
+    assert binding["subjects"][0]["name"] == "faros-receiver"
+
+
 # Every flag of `faros`, set in values to something other than its default: (values, expected).
 FLAG_VALUES: dict[str, tuple[dict[str, Any], object]] = {
     "namespace": ({"faros": {"namespace": "team-b"}}, "team-b"),
@@ -323,6 +418,11 @@ FLAG_VALUES: dict[str, tuple[dict[str, Any], object]] = {
     "queues": ({"worker": {"queues": ["apply"]}}, ("apply",)),
     "concurrency": ({"worker": {"concurrency": 7}}, 7),
     "events_namespace": ({"faros": {"eventsNamespace": "faros-events"}}, "faros-events"),
+    "webhook_bind_address": ({"receiver": {"enabled": True, "port": 9393}}, ":9393"),
+    "webhook_secret": ({"receiver": {"webhookSecret": "hooks"}}, "faros-system/hooks"),
+    "webhook_max_body_size": ({"receiver": {"maxBodySize": "2Mi"}}, 2 * 1024 * 1024),
+    "webhook_rate_limit": ({"receiver": {"rateLimit": 3}}, 3),
+    "webhook_replay_window": ({"receiver": {"replayWindow": "20m"}}, timedelta(minutes=20)),
 }  # fmt: skip
 
 
@@ -334,16 +434,15 @@ def test_every_faros_flag_is_reachable_from_values(helm, rendered):
     values["faros"]["namespace"] = ""  # it needs GitTracks Enabled, ClusterGitTracks Disabled:
     # checked alone below
     docs = helm.template(values)
-    for component in ("worker", "watch", "beat"):
+    for component in ("worker", "watch", "beat", "receiver"):
         workload = chart.deployment(docs, component)
         args = args_of(docs, component)
         env = chart.environment(docs, workload)
         _, settings = config.parse(args, env)
-        _, defaults = settings_of(rendered["defaults"], component)
+        _, defaults = settings_of(rendered["receiver" if component == "receiver" else "defaults"],
+                                  component)  # fmt: skip
         for setting, (option, _) in config.fields().items():
-            if setting == "namespace" or (
-                setting in ("queues", "concurrency") and component != "worker"
-            ):
+            if setting == "namespace" or config.Command(component) not in option.commands:
                 continue
             given = any(arg.startswith(f"{option.flag}=") for arg in args) or option.env in env
             assert given, f"{option.flag} is not set on faros {component}"
@@ -409,6 +508,12 @@ def test_extra_args_and_env_are_global_and_per_component(helm):
         ({"knownHosts": {"content": "a", "existingSecret": "b"}}, "give one of knownHosts"),
         ({"worker": {"podDisruptionBudget": {"enabled": True, "minAvailable": 1}}},
          "give minAvailable or maxUnavailable, not both"),
+        ({"receiver": {"replicas": 0}}, "at '/receiver/replicas': minimum: got 0, want 1"),
+        ({"receiver": {"rateLimit": -1}}, "at '/receiver/rateLimit': minimum: got -1, want 0"),
+        ({"receiver": {"webhookSecret": "Faros/hooks"}}, "at '/receiver/webhookSecret'"),
+        ({"receiver": {"replayWindow": "10 minutes"}}, "at '/receiver/replayWindow'"),
+        ({"receiver": {"ingress": {"host": "x"}}},
+         "at '/receiver/ingress': additional properties 'host' not allowed"),
     ],
 )  # fmt: skip
 def test_bad_values_are_refused_with_a_clear_message(helm, values, message):
@@ -520,6 +625,34 @@ def test_install_upgrade_uninstall_keeps_generated_passwords(helm, cluster, kube
     for doc in docs:
         path = _path(doc, namespace)
         eventually(functools.partial(_gone, kube, path), timeout=30)
+
+
+# What the receiver's ServiceAccount may do, and may not: it is reachable from outside.
+RECEIVER_PERMISSIONS = [
+    ("watch", "gittracks.faros.pusher.com", "yes"),
+    ("patch", "clustergittracks.faros.pusher.com", "yes"),
+    ("get", "secrets", "yes"),
+    ("list", "secrets", "no"),
+    ("update", "gittracks.faros.pusher.com/status", "no"),
+    ("delete", "gittrackobjects.faros.pusher.com", "no"),
+    ("patch", "deployments.apps", "no"),
+    ("create", "configmaps", "no"),
+]
+
+
+def test_installed_receiver_account_may_do_only_what_it_needs(helm, cluster, kube, namespace):
+    release = f"faros-{secrets.token_hex(3)}"
+    values = helm.values_file({"receiver": {"enabled": True, "webhookSecret": "hooks"}})
+    common = [f"--namespace={namespace}", f"--values={values}", "--skip-crds"]
+    helm.run("install", release, str(chart.CHART), *common, kubeconfig=cluster.kubeconfig)
+    try:
+        account = f"--as=system:serviceaccount:{namespace}:{release}-receiver"
+        for verb, resource, expected in RECEIVER_PERMISSIONS:
+            answer = cluster.kubectl("auth", "can-i", verb, resource, "--all-namespaces", account,
+                                     check=False)  # fmt: skip
+            assert answer.strip() == expected, (verb, resource, answer)
+    finally:
+        helm.run("uninstall", release, f"--namespace={namespace}", kubeconfig=cluster.kubeconfig)
 
 
 def _gone(kube, path: str) -> None:

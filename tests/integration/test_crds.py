@@ -109,9 +109,10 @@ def test_kubectl_shows_printer_columns(cluster: Cluster, kube: client.Kube, name
 
     header = table.splitlines()[0].split()
     assert header == ["NAME", "REFERENCE", "CHILDREN", "CREATED", "RESOURCES", "DISCOVERED",
-                      "RESOURCES", "IGNORED", "CHILDREN", "IN", "SYNC", "AGE"]  # fmt: skip
+                      "RESOURCES", "IGNORED", "CHILDREN", "IN", "SYNC", "READY", "AGE"]  # fmt: skip
     assert "v1.2.3" in table.splitlines()[1]
     assert "REPOSITORY" in wide.splitlines()[0]
+    assert "REVISION" in wide.splitlines()[0]
     assert "https://example.com/r.git" in wide
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import secrets
 
 import pytest
 
 from faros.api import names
+from faros.kube import errors
 from faros.tasks import apply as apply_task
 from tests.harness import gitrepos
 from tests.harness.git_servers import Transport
@@ -145,6 +147,31 @@ def test_password_in_the_url_never_reaches_status_or_events(tracks, namespace, g
     assert all(http.password not in message for _, _, message in tracks.events(key))
 
 
+def test_a_namespace_and_its_objects_in_one_repository_are_applied_in_order(
+    tracks, rt, kube, git_root, git_servers
+):
+    created = f"made-{secrets.token_hex(3)}"
+    namespace_manifest = f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {created}}}\n"
+    repo = gitrepos.make_repo(git_root, f"nsorder-{secrets.token_hex(3)}", [
+        {"ns.yaml": namespace_manifest, "cm.yaml": CONFIGMAP % ("app", created)},
+    ])  # fmt: skip
+    key = tracks.create(names.CLUSTERGITTRACK, reference="master",
+                        repository=git_servers.url(repo, Transport.FILE))  # fmt: skip
+    try:
+        status = tracks.sync(key)
+        assert set(tracks.children(key)) == {f"namespace-{created}"}
+        assert status.get("ignoredFiles", {}) == {}, "no 'namespace does not exist' error"
+        assert tracks.condition(key, "ChildrenUpToDate")["status"] == "True"
+        assert f"Namespace {created}" in tracks.condition(key, "Reconciling")["message"]
+
+        assert apply_task.run(rt, namespace="", name=f"namespace-{created}").done
+        tracks.sync(key)
+        assert f"{created}/configmap-app" in tracks.children(key)
+    finally:
+        with contextlib.suppress(errors.NotFound):
+            kube.request("DELETE", f"/api/v1/namespaces/{created}")
+
+
 def test_child_in_a_namespace_that_does_not_exist_yet(tracks, git_root, git_servers):
     missing = f"later-{secrets.token_hex(3)}"
     repo = gitrepos.make_repo(git_root, f"ns-{secrets.token_hex(3)}",
@@ -185,16 +212,26 @@ spec:
     key = tracks.create(names.CLUSTERGITTRACK, reference="master",
                         repository=git_servers.url(repo, Transport.FILE))  # fmt: skip
 
-    tracks.sync(key)
+    status = tracks.sync(key)
     children = tracks.children(key)
-    assert {f"customresourcedefinition-gadgets.{group}", f"{namespace}/gadget-g"} <= set(children)
+    assert f"customresourcedefinition-gadgets.{group}" in children
+    assert f"{namespace}/gadget-g" not in children, "held back until its CRD is served"
+    assert status.get("ignoredFiles", {}) == {}, "waiting is no error"
+    assert tracks.condition(key, "ChildrenUpToDate")["status"] == "True"
+    reconciling = tracks.condition(key, "Reconciling")
+    assert (reconciling["status"], reconciling["reason"]) == ("True", "Waiting")
+    assert f"Gadget.{group}" in reconciling["message"]
     for child in children.values():
         meta = child["metadata"]
         apply_task.run(rt, namespace=meta.get("namespace", ""), name=meta["name"])
 
     def converged() -> None:
+        tracks.sync(key)
+        assert f"{namespace}/gadget-g" in tracks.children(key)
         assert apply_task.run(rt, namespace=namespace, name="gadget-g").done
         assert tracks.kube.request("GET", f"/apis/{group}/v1/namespaces/{namespace}/gadgets/g")
+        gto = tracks.children(key)[f"{namespace}/gadget-g"]
+        assert gto["status"]["conditions"][0]["reason"] == "ChildAppliedSuccess", "no error"
 
     eventually(converged, timeout=60, interval=1)
     crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"

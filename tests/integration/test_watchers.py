@@ -26,6 +26,7 @@ class Recorded:
     def __init__(self) -> None:
         self.applies: list[identity.ObjectKey] = []
         self.syncs: list[identity.ObjectKey] = []
+        self.refreshes: list[identity.ObjectKey] = []
 
     def sync(self, key: identity.ObjectKey) -> bool:
         self.syncs.append(key)
@@ -33,6 +34,10 @@ class Recorded:
 
     def apply(self, key: identity.ObjectKey, *, force: bool = False) -> bool:
         self.applies.append(key)
+        return True
+
+    def refresh(self, key: identity.ObjectKey) -> bool:
+        self.refreshes.append(key)
         return True
 
 

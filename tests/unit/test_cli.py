@@ -12,7 +12,7 @@ import pytest
 import faros
 from faros import cli, config
 
-PROCESS_COMMANDS = ["worker", "beat", "watch", "run"]
+PROCESS_COMMANDS = ["worker", "beat", "watch", "run", "receiver"]
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +48,8 @@ def test_version_is_printed(argv, capsys):
         (["beat", "--sync-period=0"],
          "faros: error: --sync-period: duration '0' must be greater than 0"),
         (["run", "--bogus"], "faros: error: --bogus: unknown flag"),
-        ([], "faros: error: missing command (expected one of worker, beat, watch, run, version)"),
+        ([], "faros: error: missing command (expected one of worker, beat, watch, run, receiver, "
+         "version)"),
         (["watch", "--namespace=a"],
          'faros: error: --namespace: Cannot run with namespace "a" and clustergittrack-mode '
          "enabled"),

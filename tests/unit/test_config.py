@@ -69,6 +69,11 @@ def test_every_flag_has_its_environment_variable():
         "--max-file-size": "FAROS_MAX_FILE_SIZE",
         "--apply-strategy": "FAROS_APPLY_STRATEGY",
         "--events-namespace": "FAROS_EVENTS_NAMESPACE",
+        "--webhook-bind-address": "FAROS_WEBHOOK_BIND_ADDRESS",
+        "--webhook-secret": "FAROS_WEBHOOK_SECRET",
+        "--webhook-max-body-size": "FAROS_WEBHOOK_MAX_BODY_SIZE",
+        "--webhook-rate-limit": "FAROS_WEBHOOK_RATE_LIMIT",
+        "--webhook-replay-window": "FAROS_WEBHOOK_REPLAY_WINDOW",
         "--leader-election": "FAROS_LEADER_ELECTION",
         "--leader-election-id": "FAROS_LEADER_ELECTION_ID",
         "--leader-election-namespace": "FAROS_LEADER_ELECTION_NAMESPACE",
@@ -325,7 +330,7 @@ def test_leader_election_flags_are_accepted_and_ignored_with_a_warning(args, env
 @pytest.mark.parametrize(
     ("argv", "flag", "message"),
     [
-        ([], "", "missing command (expected one of worker, beat, watch, run, version)"),
+        ([], "", "missing command (expected one of worker, beat, watch, run, receiver, version)"),
         (["serve"], "<command>", "invalid choice: 'serve'"),
         (["worker", "--bogus=1"], "--bogus", "--bogus: unknown flag"),
         (["worker", "extra"], "extra", "extra: unexpected argument"),

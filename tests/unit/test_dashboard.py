@@ -20,6 +20,10 @@ REQUIRED = {
     "Objects in sync per GitTrack": "faros_gittrack_child_status",
     "Drift reverts": "faros_drift_reverts_total",
     "Commit-to-applied latency": "faros_commit_to_applied_seconds_bucket",
+    "GitTracks not ready": "faros_gittrack_ready",
+    "Commit-to-healthy latency": "faros_commit_to_healthy_seconds_bucket",
+    "Webhook requests": "faros_webhook_requests_total",
+    "Push-to-applied latency": "faros_webhook_push_to_applied_seconds_bucket",
 }
 
 

@@ -230,8 +230,10 @@ metadata:
 {{- end }}
 
 {{/*
-One faros Deployment (worker, beat or watch):
-(dict "root" $ "component" "worker" "args" (list ...) "env" (list ...) "replicas" 1).
+One faros Deployment (worker, beat, watch or receiver):
+(dict "root" $ "component" "worker" "args" (list ...) "env" (list ...) "replicas" 1), and
+optionally "ports" (list (dict "name" "webhook" "port" 9292)) besides the metrics port and
+"serviceAccountName" instead of the chart's.
 */}}
 {{- define "faros.deployment" -}}
 {{- $root := .root }}
@@ -256,7 +258,7 @@ spec:
     {{- $checksums := dict "checksum/broker" (toJson $root.Values.redis.external | sha256sum) }}
     {{- include "faros.podMetadata" (merge (dict "annotations" $checksums) $ctx) | nindent 4 }}
     spec:
-      serviceAccountName: {{ include "faros.serviceAccountName" $root }}
+      serviceAccountName: {{ default (include "faros.serviceAccountName" $root) .serviceAccountName }}
       automountServiceAccountToken: true
       securityContext:
         {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
@@ -286,6 +288,11 @@ spec:
             - name: metrics
               containerPort: {{ $root.Values.metrics.port }}
               protocol: TCP
+            {{- range .ports }}
+            - name: {{ .name }}
+              containerPort: {{ .port }}
+              protocol: TCP
+            {{- end }}
           {{- include "faros.probes" (dict "root" $root "path" "/healthz" "port" "metrics") | trim | nindent 10 }}
           resources:
             {{- toYaml $values.resources | nindent 12 }}

@@ -20,10 +20,13 @@ GITTRACK_COLUMNS = [
     ("Resources Discovered", ".status.objectsDiscovered", "integer", 0),
     ("Resources Ignored", ".status.objectsIgnored", "integer", 0),
     ("Children In Sync", ".status.objectsInSync", "integer", 0),
+    ("Ready", '.status.conditions[?(@.type=="Ready")].status', "string", 0),
+    ("Revision", ".status.revision", "string", 1),
     ("Age", ".metadata.creationTimestamp", "date", 0),
 ]
 OBJECT_COLUMNS = [
     ("In Sync", '.status.conditions[?(@.type=="ObjectInSync")].status', "string", 0),
+    ("Healthy", '.status.conditions[?(@.type=="Healthy")].status', "string", 0),
     ("Age", ".metadata.creationTimestamp", "date", 0),
 ]
 COUNTERS = ["objectsDiscovered", "objectsApplied", "objectsIgnored", "objectsInSync"]
@@ -126,7 +129,9 @@ def test_cluster_twin_has_the_same_spec_and_status(schemas, namespaced, cluster)
 def test_gittrack_spec_fields(schemas, kind):
     spec = schemas[kind]["properties"]["spec"]
     assert spec["required"] == ["reference", "repository"]
-    assert set(spec["properties"]) == {"reference", "repository", "subPath", "deployKey"}
+    assert set(spec["properties"]) == {
+        "reference", "repository", "subPath", "deployKey", "webhookSecretRef", "dependsOn",
+    }  # fmt: skip
     for field in ("reference", "repository", "subPath"):
         assert spec["properties"][field]["type"] == "string"
 
@@ -143,6 +148,17 @@ def test_deploy_key_accepts_the_empty_strings_go_clients_send(schemas, kind):
         assert "pattern" not in field, name
     assert fields["type"]["enum"] == ["", *names.DeployKeyType]
     assert fields["type"]["enum"] == ["", "SSH", "HTTPBasicAuth"]
+
+
+@pytest.mark.parametrize("kind", GITTRACK_KINDS, ids=GITTRACK_KINDS)
+def test_webhook_secret_ref_is_optional_and_names_a_secret_key(schemas, kind):
+    spec = schemas[kind]["properties"]["spec"]
+    ref = spec["properties"]["webhookSecretRef"]
+    assert "webhookSecretRef" not in spec["required"]  # additive: old GitTracks stay valid
+    assert ref["type"] == "object"
+    assert ref["required"] == ["name", "key"]
+    assert set(ref["properties"]) == {"name", "namespace", "key"}
+    assert all(field["type"] == "string" for field in ref["properties"].values())
 
 
 @pytest.mark.parametrize(
@@ -193,6 +209,7 @@ def test_gittrack_status_fields(schemas, kind):
         *COUNTERS,
         "observedGeneration",
         "revision",
+        "objectsHealthy",
         "ignoredFiles",
         "conditions",
     }

@@ -76,3 +76,25 @@ def test_stamp_is_utc_with_milliseconds():
     assert delivery.synced_at(local) == "2026-01-01T12:00:00.123Z"
     with pytest.raises(ValueError, match="time zone"):
         delivery.synced_at(datetime.datetime(2026, 1, 1))
+
+
+def with_health(status: str, changed: str) -> dict[str, Any]:
+    body = gto()
+    body["status"]["conditions"].append(
+        {"type": "Healthy", "status": status, "lastTransitionTime": changed}
+    )
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "latency"),
+    [(gto(), 10.0),
+     (with_health("Unknown", "2026-01-01T11:00:00Z"), 10.0),
+     (with_health("True", "2026-01-01T11:00:00Z"), None),
+     (with_health("False", "2026-01-01T12:00:05Z"), None),
+     (gto(synced_at=None), None)],
+    ids=["first-health", "in-progress-before-the-data", "healthy-already", "a-recovery",
+         "no-stamp"],
+)  # fmt: skip
+def test_commit_to_healthy_is_measured_once_per_delivery(body, latency):
+    assert delivery.healthy_latency(body, now=NOW) == latency
