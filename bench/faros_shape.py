@@ -7,12 +7,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import manifests, observe, shapes
+from bench import manifests, observe, shapes, webhooks
 from bench.context import Context
 from faros.api import names
 from faros.kube import client
 from tests.harness import cluster as cluster_harness
-from tests.harness import gitrepos
+from tests.harness import gitrepos, processes
 
 Result = dict[str, float | None]
 Alive = Callable[[], None]
@@ -33,17 +33,32 @@ def measure(
     files = manifests.files(count=ctx.count, namespace=namespace, updated=False)
     repo = gitrepos.make_repo(ctx.git_root, f"{shape}-{secrets.token_hex(3)}", [files])
     workdir = ctx.workdir / f"faros-{shape}"
+    hook = shapes.Hook(port=processes.free_port(), secret=_hook_secret(ctx.kube, namespace))
     with shapes.started(
-        shape=shape, kubeconfig=ctx.cluster.kubeconfig, broker_url=broker_url, workdir=workdir
-    ) as alive:
+        shape=shape, kubeconfig=ctx.cluster.kubeconfig, broker_url=broker_url, workdir=workdir,
+        hook=hook,
+    ) as alive:  # fmt: skip
         _warm_up(ctx, shape=shape, alive=alive)
         create = _create(ctx, namespace=namespace, repo=repo, alive=alive)
         noop, found = _noop(ctx, namespace=namespace, sha=repo.commits[0], alive=alive)
         update = _update(ctx, namespace=namespace, repo=repo, alive=alive)
         drift = _drift(ctx, namespace=namespace, alive=alive)
+        pushes = webhooks.latencies(ctx, namespace=namespace, repo=repo, port=hook.port,
+                                    secret=HOOK_SECRET, alive=alive)  # fmt: skip
     writes = None if found is None else sum(found.values())
     result = {"create": create, "noop": noop, "noop_writes": writes, "update": update}
-    return {**result, "drift": drift}, found
+    return {**result, "drift": drift, **webhooks.summary(pushes)}, found
+
+
+HOOK_SECRET = secrets.token_hex(16)
+
+
+def _hook_secret(kube: client.Kube, namespace: str) -> str:
+    """The receiver's shared secret for the generic endpoint, as a Secret; NAMESPACE/NAME."""
+    kube.request("POST", f"/api/v1/namespaces/{namespace}/secrets",
+                 body={"metadata": {"name": "faros-hooks"},
+                       "stringData": {"generic": HOOK_SECRET}})  # fmt: skip
+    return f"{namespace}/faros-hooks"
 
 
 def _track(kube: client.Kube, *, namespace: str, repo: gitrepos.Repo) -> None:

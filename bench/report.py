@@ -21,6 +21,8 @@ SCENARIOS = (
     ("noop_writes", "writes", "API writes of the no-op"),
     ("update", "s", "update 10 % of them"),
     ("drift", "s", "revert one hand edit"),
+    ("push_p50", "s", "push -> applied through the webhook receiver, p50"),
+    ("push_p99", "s", "push -> applied through the webhook receiver, p99"),
 )
 
 

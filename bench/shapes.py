@@ -1,13 +1,16 @@
 """The Faros processes of each measured shape, started and stopped by PID.
 
 - ``run``: one ``faros run`` (watchers, schedule and task threads in one process, no Redis);
-- ``distributed``: ``faros watch``, ``faros beat`` and two ``faros worker --concurrency=2``
-  around the bench's own Redis.
+- ``distributed``: ``faros watch``, ``faros beat``, two ``faros worker --concurrency=2`` and
+  ``faros receiver`` around the bench's own Redis.
+
+Both serve the webhook receiver (``faros run`` itself, with ``--webhook-bind-address``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import secrets
 import subprocess
@@ -26,27 +29,40 @@ SYNC_PERIOD = "1h"
 NO_REDIS = "redis://127.0.0.1:1/0"
 
 
-def commands(*, shape: str, broker_url: str | None) -> dict[str, list[str]]:
+@dataclasses.dataclass(frozen=True)
+class Hook:
+    """Where the shape's webhook receiver listens, and the Secret (NAMESPACE/NAME) it reads."""
+
+    port: int
+    secret: str
+
+    @property
+    def flags(self) -> list[str]:
+        return [f"--webhook-bind-address=127.0.0.1:{self.port}", f"--webhook-secret={self.secret}"]
+
+
+def commands(*, shape: str, broker_url: str | None, hook: Hook) -> dict[str, list[str]]:
     """Process name -> ``faros`` arguments (without the common flags) for ``shape``."""
     if shape == "run":
-        return {"run": ["run", f"--broker-url={NO_REDIS}"]}
+        return {"run": ["run", f"--broker-url={NO_REDIS}", *hook.flags]}
     if broker_url is None:
         raise ValueError("the distributed shape needs a Redis URL")
     broker = f"--broker-url={broker_url}"
     worker = ["worker", "--concurrency=2", broker]
     return {"watch": ["watch", broker], "beat": ["beat", broker],
-            "worker-1": worker, "worker-2": worker}  # fmt: skip
+            "worker-1": worker, "worker-2": worker,
+            "receiver": ["receiver", broker, *hook.flags]}  # fmt: skip
 
 
 @contextlib.contextmanager
 def started(
-    *, shape: str, kubeconfig: Path, broker_url: str | None, workdir: Path
+    *, shape: str, kubeconfig: Path, broker_url: str | None, workdir: Path, hook: Hook
 ) -> Iterator[Callable[[], None]]:
     """Start the processes of ``shape``; yield a check that raises if one of them exited."""
     running: dict[str, subprocess.Popen[bytes]] = {}
     env = {**os.environ, "FAROS_BEAT_KEY_PREFIX": f"faros:beat:bench-{secrets.token_hex(3)}:"}
     try:
-        for name, args in commands(shape=shape, broker_url=broker_url).items():
+        for name, args in commands(shape=shape, broker_url=broker_url, hook=hook).items():
             running[name] = _spawn(name, args, kubeconfig=kubeconfig, workdir=workdir, env=env)
         yield lambda: _check_alive(running, workdir=workdir)
     finally:

@@ -52,6 +52,16 @@ class LogFormat(enum.StrEnum):
     JSON = "json"
 
 
+class EventsMode(enum.StrEnum):
+    """Which Kubernetes Events Faros posts (``--events``)."""
+
+    ALL = "all"
+    """Every Event the Go controller posted: per object created or updated, and failures."""
+    SUMMARY = "summary"
+    """One ``Synced`` Event per sync that changed something; per-object Events only for
+    failures and drift reverts."""
+
+
 class ApplyStrategy(enum.StrEnum):
     """How children are written: kubectl's client-side three-way merge, or server-side apply."""
 
@@ -204,6 +214,24 @@ def _rate(text: str) -> int:
         raise ValueError(
             f"invalid rate {text!r} (expected requests per second per client, 0-10000; 0 disables)"
         )
+    return int(text)
+
+
+def _qps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100_000:
+        raise ValueError(
+            f"invalid rate {text!r} (expected API requests per second, 0-100000; 0 disables)"
+        )
+    return value
+
+
+def _burst(text: str) -> int:
+    if not re.fullmatch(r"[0-9]+", text.strip()) or not 1 <= int(text) <= 100_000:
+        raise ValueError(f"invalid burst {text!r} (expected a number of requests, 1-100000)")
     return int(text)
 
 
@@ -371,6 +399,22 @@ class Settings:
         "--apply-strategy", convert=_choice(ApplyStrategy), metavar="STRATEGY",
         help="client-side (kubectl's three-way merge with the last-applied annotation, as the "
         "original) or server-side (server-side apply, field manager faros)",
+    ))  # fmt: skip
+    kube_api_qps: float = dataclasses.field(default=500.0, metadata=_flag(
+        "--kube-api-qps", convert=_qps, metavar="QPS",
+        help="API requests per second that all Faros processes sharing one Redis (or one "
+        "faros run) make together, at most; a 429 from the API server pauses them all for its "
+        "Retry-After; 0 disables",
+    ))  # fmt: skip
+    kube_api_burst: int = dataclasses.field(default=1000, metadata=_flag(
+        "--kube-api-burst", convert=_burst, metavar="N",
+        help="API requests allowed at once above --kube-api-qps",
+    ))  # fmt: skip
+    events: EventsMode = dataclasses.field(default=EventsMode.ALL, metadata=_flag(
+        "--events", convert=_choice(EventsMode), metavar="MODE",
+        help="all (an Event per object created or updated, as the original) or summary (one "
+        "Event per sync that changed something, per-object Events only for failures and drift "
+        "reverts: about half the writes of creating an object)",
     ))  # fmt: skip
     queues: tuple[str, ...] = dataclasses.field(default=QUEUES, metadata=_flag(
         "--queues", convert=_queues, metavar="QUEUES", commands=(Command.WORKER,),

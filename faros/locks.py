@@ -16,12 +16,12 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis
 from redis.exceptions import LockError, LockNotOwnedError
 
-from faros.core import errors
+from faros.core import budget, errors
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +167,77 @@ class RedisLocks:
     def close(self) -> None:
         """Close the Redis connection pool."""
         self.client.close()
+
+
+BUDGET_KEY = "faros:api:budget"
+PAUSE_KEY = "faros:api:pause"
+
+_RESERVE = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
+local tokens = tonumber(state[1]) or burst
+local stamp = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate) - 1
+local wait = 0
+if tokens < 0 then wait = -tokens / rate end
+local pause = redis.call('PTTL', KEYS[2])
+if pause > 0 then wait = math.max(wait, pause / 1000) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
+redis.call('EXPIRE', KEYS[1], 300)
+return tostring(wait)
+"""
+"""``faros.core.budget.reserve`` run inside Redis (one atomic step on Redis's own clock)."""
+
+
+class RedisBudget:
+    """The API budget shared by every process using one Redis (module ``faros.core.budget``)."""
+
+    def __init__(self, client: redis.Redis, *, rate: float, burst: float) -> None:
+        self.client = client
+        self.rate = rate
+        self.burst = burst
+        self._script = client.register_script(_RESERVE)
+
+    def take(self) -> float:
+        """Reserve one request; the seconds to wait before sending it."""
+        if self.rate <= 0:
+            return 0.0
+        with _reaching():
+            answer = self._script(keys=[BUDGET_KEY, PAUSE_KEY], args=[self.rate, self.burst])
+        return float(answer.decode() if isinstance(answer, bytes) else answer)
+
+    def pause(self, seconds: float) -> None:
+        """Everyone waits ``seconds`` (the API server answered 429 with this Retry-After)."""
+        with _reaching():
+            self.client.set(PAUSE_KEY, b"1", px=max(1, round(seconds * 1000)))
+
+
+class LocalBudget:
+    """The API budget of one process (``faros run``)."""
+
+    def __init__(self, *, rate: float, burst: float, clock: Any = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self._guard = threading.Lock()
+        self._bucket: budget.Bucket | None = None
+        self._paused_until = 0.0
+
+    def take(self) -> float:
+        """Reserve one request; the seconds to wait before sending it."""
+        with self._guard:
+            wait, self._bucket = budget.reserve(
+                self._bucket, now=self.clock(), rate=self.rate, burst=self.burst,
+                paused_until=self._paused_until,
+            )  # fmt: skip
+        return wait
+
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds`` before the next request (a 429's Retry-After)."""
+        with self._guard:
+            self._paused_until = max(self._paused_until, self.clock() + seconds)
 
 
 @contextlib.contextmanager

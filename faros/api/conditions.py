@@ -146,6 +146,10 @@ class EventReason(enum.StrEnum):
     UNMARSHAL_FAILED = "UnmarshalFailed"
 
 
+SYNCED = "Synced"
+"""Reason of our own Normal Event with ``--events=summary``: what one sync created, updated
+and deleted (the per-object Events of the original are then posted for failures only)."""
+
 EVENT_TYPES: Mapping[EventReason, EventType] = MappingProxyType(
     {
         EventReason.CHECKOUT_STARTED: EventType.NORMAL,

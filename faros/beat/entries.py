@@ -62,18 +62,33 @@ def names(app: Celery) -> set[str]:
     return {k.removeprefix(prefix) for k in decoded if k.startswith(prefix)}
 
 
-def reconcile(app: Celery, keys: Iterable[identity.ObjectKey], *, period: timedelta) -> None:
-    """Make the entries exactly one per key in ``keys``: add missing, delete orphans."""
+def reconcile(
+    app: Celery,
+    keys: Iterable[identity.ObjectKey],
+    *,
+    period: timedelta,
+    suspects: Iterable[str] | None = None,
+) -> set[str]:
+    """Add the entries missing for ``keys``; delete orphans; return the orphans kept.
+
+    With ``suspects`` (what the previous call returned), an orphan is deleted only when it was
+    an orphan then too: another watcher replica may have written it for a GitTrack this one
+    has not seen yet. Without, every orphan is deleted at once.
+    """
     wanted = {entry_name(key): key for key in keys}
     present = names(app)
     for name, key in wanted.items():
         if name not in present:
             upsert(app, key, period=period)
-    for name in present - set(wanted):
-        kind, _, rest = name.partition(":")
-        if kind in ("gittrack", "clustergittrack"):
-            namespace, _, plain = rest.rpartition("/")
-            delete(app, identity.gittrack_key(namespace=namespace, name=plain))
+    orphans = {name for name in present - set(wanted) if name.partition(":")[0] in _KINDS}
+    doomed = orphans if suspects is None else orphans & set(suspects)
+    for name in doomed:
+        namespace, _, plain = name.partition(":")[2].rpartition("/")
+        delete(app, identity.gittrack_key(namespace=namespace, name=plain))
+    return orphans - doomed
+
+
+_KINDS = ("gittrack", "clustergittrack")
 
 
 class RedBeatSchedule:
@@ -81,6 +96,7 @@ class RedBeatSchedule:
 
     def __init__(self, app: Celery) -> None:
         self.app = app
+        self._suspects: set[str] = set()
 
     def upsert(self, key: identity.ObjectKey, *, period: timedelta) -> None:
         """Create or update the entry of ``key``."""
@@ -91,5 +107,6 @@ class RedBeatSchedule:
         delete(self.app, key)
 
     def reconcile(self, keys: Iterable[identity.ObjectKey], *, period: timedelta) -> None:
-        """Exactly one entry per key."""
-        reconcile(self.app, keys, period=period)
+        """One entry per key; an orphan goes at the second reconcile that finds it (another
+        watcher replica may know a GitTrack this one has not seen yet)."""
+        self._suspects = reconcile(self.app, keys, period=period, suspects=self._suspects)

@@ -15,6 +15,7 @@ import datetime
 import fcntl
 import hashlib
 import logging
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -92,6 +93,33 @@ class Store:
         """Remove the cache when it is this store's own temporary folder."""
         if self.owned:
             shutil.rmtree(self.root, ignore_errors=True)
+
+    def remote_commit(
+        self,
+        *,
+        url: str,
+        reference: str,
+        credentials: deploykeys.Credentials = deploykeys.NONE,
+    ) -> str | None:
+        """The commit ``reference`` names on the remote now, without fetching anything
+        (``git ls-remote``); a full SHA reference is its own answer; None when it cannot be
+        told (the caller then fetches as usual)."""
+        repository = sources.parse_url(url, allow_file=self.allow_file)
+        sources.check_reference(reference)
+        if re.fullmatch(r"[0-9a-f]{40}", reference):
+            return reference
+        protocols = _ALLOWED_PROTOCOLS + (":file" if self.allow_file else "")
+        candidates = [f"refs/heads/{reference}", f"refs/tags/{reference}", reference]
+        with creds.environment(credentials, known_hosts_files=self.known_hosts_files) as env:
+            env = {**_BASE_ENV, **env, "GIT_ALLOW_PROTOCOL": protocols}
+            try:
+                listed = git.Git().ls_remote(
+                    "--end-of-options", repository.url, *candidates, env=env,
+                    kill_after_timeout=self.fetch_timeout,
+                )  # fmt: skip
+            except git.GitCommandError:
+                return None
+        return _pick(str(listed), candidates)
 
     def snapshot(
         self,
@@ -185,6 +213,19 @@ class Store:
                 yield folder
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _pick(listed: str, candidates: Sequence[str]) -> str | None:
+    """The commit of the first candidate ref in ``git ls-remote`` output (a tag peeled)."""
+    refs: dict[str, str] = {}
+    for line in listed.splitlines():
+        sha, _, ref = line.partition("\t")
+        refs[ref.strip()] = sha.strip()
+    for candidate in candidates:
+        peeled = refs.get(f"{candidate}^{{}}")
+        if peeled or candidate in refs:
+            return peeled or refs[candidate]
+    return None
 
 
 def _open(folder: Path) -> git.Repo:

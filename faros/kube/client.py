@@ -8,9 +8,11 @@ models cost about ten times ``json.loads`` and hide fields we need.
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import urllib3
 from kubernetes import client as k8s_client
@@ -19,6 +21,8 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from faros.kube import errors
+
+logger = logging.getLogger(__name__)
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -31,10 +35,20 @@ METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
 watches ask for), with plain JSON as the fallback a server may answer instead."""
 
 DEFAULT_TIMEOUT = 30.0
+MAX_BUDGET_WAIT = 60.0
+"""Longest a request waits for its turn in the API budget (a 429 may ask for more)."""
 
 
 class ConnectError(Exception):
     """No usable kubeconfig or in-cluster configuration; ``str()`` says which and why."""
+
+
+class Budget(Protocol):
+    """The API budget requests draw from (``faros.core.budget``; in Redis or in-process)."""
+
+    def take(self) -> float: ...
+
+    def pause(self, seconds: float) -> None: ...
 
 
 class Kube:
@@ -42,6 +56,8 @@ class Kube:
 
     def __init__(self, api_client: k8s_client.ApiClient) -> None:
         self.api_client = api_client
+        self.budget: Budget | None = None
+        """When set, every request waits for its turn in it, and a 429 pauses it."""
 
     @classmethod
     def connect(cls, kubeconfig: str | Path | None = None) -> Kube:
@@ -118,6 +134,7 @@ class Kube:
         accept: str = JSON,
     ) -> urllib3.BaseHTTPResponse:
         """Send one request and return the open response (for streams such as watches)."""
+        self._wait_for_budget()
         params = [(k, _query_value(v)) for k, v in (query or {}).items()]
         headers = {"Accept": accept if accept == JSON else f"{accept},{JSON}"}
         if body is not None:
@@ -142,8 +159,30 @@ class Kube:
                 data = response.read()
             finally:
                 response.release_conn()
-            raise errors.from_response(response.status, data, dict(response.headers))
+            failure = errors.from_response(response.status, data, dict(response.headers))
+            if response.status == 429 and self.budget is not None:
+                self._pause_budget(failure.retry_after or 1.0)
+            raise failure
         return response
+
+    def _wait_for_budget(self) -> None:
+        if self.budget is None:
+            return
+        try:
+            wait = self.budget.take()
+        except Exception as error:  # the budget's store is away: requests go on unthrottled
+            logger.debug("api budget unavailable", extra={"error": str(error)})
+            return
+        if wait > 0:
+            time.sleep(min(wait, MAX_BUDGET_WAIT))
+
+    def _pause_budget(self, seconds: float) -> None:
+        if self.budget is None:
+            return
+        try:
+            self.budget.pause(seconds)
+        except Exception as error:  # best effort, as above
+            logger.debug("api budget unavailable", extra={"error": str(error)})
 
 
 def _query_value(value: str | int | bool) -> str:

@@ -74,7 +74,8 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Res
     except kube_errors.NotFound:
         return DONE
     now = datetime.datetime.now(datetime.UTC)
-    reporter = report.Reporter(rt.kube, gto, events_namespace=rt.events_namespace(), now=now)
+    reporter = report.Reporter(rt.kube, gto, events_namespace=rt.events_namespace(), now=now,
+                               quiet=rt.settings.events is config.EventsMode.SUMMARY)  # fmt: skip
     applier = Applier(rt, gto, reporter)
     try:
         child = applier.child()
@@ -260,10 +261,12 @@ class Applier:
     ) -> bool:
         """Send the write ``step`` needs; True when the child changed."""
         label = applyplan.label(resolved.child.desired)
+        revert = delivery.is_drift_revert(self.gto, written=True)  # reported in any --events
         if step.action is applyplan.Action.CREATE:
             self.reporter.event(Event.CREATE_STARTED, f"Creating child {label}")
             self._saw(self.rt.kube.request("POST", resolved.path(name=False), body=step.body))
-            self.reporter.event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}")
+            self.reporter.event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}",
+                                always=revert)  # fmt: skip
             return True
         if step.action is applyplan.Action.ADOPT:
             self._saw(self.rt.kube.request("PATCH", resolved.path(), body=step.body,
@@ -272,13 +275,15 @@ class Applier:
         if step.action is applyplan.Action.APPLY and live is None:
             self.reporter.event(Event.CREATE_STARTED, f"Creating child {label}")
             self._patch(resolved, step)
-            self.reporter.event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}")
+            self.reporter.event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}",
+                                always=revert)  # fmt: skip
             return True
         if step.action in (applyplan.Action.PATCH, applyplan.Action.APPLY) and live is not None:
             if self._dry_run_is_noop(resolved, step, live):
                 return False
             self._patch(resolved, step)
-            self.reporter.event(Event.UPDATE_SUCCESSFUL, f"Successfully updated child {label}")
+            self.reporter.event(Event.UPDATE_SUCCESSFUL, f"Successfully updated child {label}",
+                                always=revert)  # fmt: skip
             return True
         return False
 

@@ -46,6 +46,20 @@ def fetch_files(
     return snapshot, sorted(files, key=lambda file: file.path)
 
 
+def remote_commit(kube: client.Kube, store: fetch.Store, gittrack: dict[str, Any]) -> str | None:
+    """The commit the GitTrack's reference names on its remote now (no fetch); None when it
+    cannot be told cheaply (then the sync fetches)."""
+    spec = gittrack.get("spec", {})
+    try:
+        credentials = _credentials(kube, gittrack)
+        return store.remote_commit(
+            url=str(spec.get("repository", "")), reference=str(spec.get("reference", "")),
+            credentials=credentials,
+        )  # fmt: skip
+    except (deploykeys.DeployKeyError, sources.SourceInputError, SourceFailure):
+        return None
+
+
 def _snapshot(
     store: fetch.Store,
     spec: dict[str, Any],

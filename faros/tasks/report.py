@@ -21,6 +21,14 @@ from faros.kube import client, discovery, errors, events
 logger = logging.getLogger(__name__)
 
 
+QUIET = frozenset({
+    conditions.EventReason.CREATE_STARTED,
+    conditions.EventReason.CREATE_SUCCESSFUL,
+    conditions.EventReason.UPDATE_SUCCESSFUL,
+})  # fmt: skip
+"""The per-object success Events that ``--events=summary`` does not post."""
+
+
 class Reporter:
     """The one way a task reports about ``involved`` (a raw GitTrack or GitTrackObject)."""
 
@@ -31,8 +39,11 @@ class Reporter:
         *,
         events_namespace: str,
         now: datetime.datetime,
+        quiet: bool = False,
     ) -> None:
         self.kube = kube
+        self.quiet = quiet
+        """``--events=summary``: the per-object success Events are logged, not posted."""
         self.involved = involved
         self.now = now
         meta = involved["metadata"]
@@ -47,11 +58,21 @@ class Reporter:
         """``namespace/name``, or ``name`` when cluster-scoped, for log lines."""
         return f"{self.namespace}/{self.name}" if self.namespace else self.name
 
-    def event(self, reason: conditions.EventReason, message: str) -> None:
-        """Log ``message`` and post it as an Event of its reason's type (aggregated)."""
-        kind = conditions.EVENT_TYPES[reason]
+    def event(
+        self, reason: conditions.EventReason | str, message: str, *, always: bool = False
+    ) -> None:
+        """Log ``message`` and post it as an Event of its reason's type (aggregated).
+
+        A per-object success Event is only logged when ``quiet``, unless ``always``.
+        """
+        kind = conditions.EventType.NORMAL  # our own reasons (``Synced``) are all Normal
+        if isinstance(reason, conditions.EventReason):
+            kind = conditions.EVENT_TYPES[reason]
         message = redact.message(message)
         level = logging.WARNING if kind is conditions.EventType.WARNING else logging.INFO
+        if self.quiet and not always and reason in QUIET:
+            logger.debug(message, extra={"object": self.label, "reason": str(reason)})
+            return
         logger.log(level, message, extra={"object": self.label, "reason": str(reason)})
         events.post(
             self.kube, involved=self.involved, namespace=self.events_namespace, kind=kind,

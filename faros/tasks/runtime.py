@@ -47,6 +47,7 @@ class Runtime:
         """Connect to the API server and Redis named by ``settings`` (no Redis with
         ``local_locks``: ``faros run``)."""
         kube = client.Kube.connect(settings.kubeconfig or None)
+        rate, burst = settings.kube_api_qps, float(settings.kube_api_burst)
         known_hosts = settings.known_hosts or tuple(p for p in _DEFAULT_KNOWN_HOSTS if p.exists())
         store = fetch.Store(
             settings.repository_dir,
@@ -55,17 +56,19 @@ class Runtime:
             allow_file=settings.allow_file_urls,
             max_file_bytes=settings.max_file_size,
         )
+        redis_client = None if local_locks else redis.Redis.from_url(settings.broker_url)
+        kube.budget = (
+            locks.LocalBudget(rate=rate, burst=burst)
+            if redis_client is None
+            else locks.RedisBudget(redis_client, rate=rate, burst=burst)
+        )
         return cls(
             settings=settings,
             kube=kube,
             discovery=discovery.Discovery(kube),
             openapi=openapi.OpenAPI(kube),
             store=store,
-            locks=(
-                locks.LocalLocks()
-                if local_locks
-                else locks.RedisLocks(redis.Redis.from_url(settings.broker_url))
-            ),
+            locks=locks.LocalLocks() if redis_client is None else locks.RedisLocks(redis_client),
             lock_ttl=lock_ttl,
         )
 

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from faros import metrics
+from faros import config, metrics
 from faros.api import conditions, names
 from faros.core import (
     delivery,
@@ -118,8 +118,9 @@ class Sync:
             uid=str(meta["uid"]),
         )
         self.reporter = report.Reporter(
-            rt.kube, gittrack, events_namespace=rt.events_namespace(), now=now
-        )
+            rt.kube, gittrack, events_namespace=rt.events_namespace(), now=now,
+            quiet=rt.settings.events is config.EventsMode.SUMMARY,
+        )  # fmt: skip
         self.previous: dict[str, Any] = self.reporter.previous
         self.transient: errors.Verdict | None = None
         self.waiting = False
@@ -190,6 +191,25 @@ class Sync:
         )  # fmt: skip
         if pushed:
             self._consume_push(pushed)
+        if self.reporter.quiet:
+            self._summarize(plan.steps, results, gc, commit=snapshot.commit)
+
+    def _summarize(
+        self,
+        steps: Sequence[syncplan.Step],
+        results: Sequence[synccalc.ObjectResult],
+        gc: synccalc.GcPlan,
+        *,
+        commit: str,
+    ) -> None:
+        """``--events=summary``: one Event saying what this sync changed (none if nothing)."""
+        written = {r.gto for r in results if r.outcome is synccalc.Outcome.APPLIED}
+        created = sum(1 for s in steps if s.action is syncplan.Action.CREATE and s.gto in written)
+        updated = sum(1 for s in steps if s.action is syncplan.Action.UPDATE and s.gto in written)
+        deleted = len(gc.delete) + len(gc.release)
+        if created or updated or deleted:
+            self.reporter.event(conditions.SYNCED, f"Synced {commit[:12]}: {created} created, "
+                                f"{updated} updated, {deleted} deleted")  # fmt: skip
 
     def _consume_push(self, pushed: str) -> None:
         """Remove the push time this sync carried to the GitTrackObjects, unless a newer push

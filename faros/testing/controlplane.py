@@ -203,7 +203,7 @@ class ControlPlane:
             "--bind-address=127.0.0.1",
             f"--secure-port={ports[2]}",
             f"--cert-dir={self.dir / 'pki'}",
-            "--service-cluster-ip-range=10.0.0.0/24",
+            "--service-cluster-ip-range=10.0.0.0/16",  # room for benchmarks of thousands
             f"--service-account-issuer=https://127.0.0.1:{ports[2]}/",
             f"--service-account-key-file={self.dir / 'sa.key'}",
             f"--service-account-signing-key-file={self.dir / 'sa.key'}",

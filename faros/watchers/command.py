@@ -36,6 +36,9 @@ def run(settings: config.Settings) -> int:
     kube = client.Kube.connect(settings.kubeconfig or None)
     broker = redis.Redis.from_url(settings.broker_url)
     pending = locks.RedisLocks(broker)
+    kube.budget = locks.RedisBudget(
+        broker, rate=settings.kube_api_qps, burst=float(settings.kube_api_burst)
+    )
     watchers = runner.Watchers(
         settings=settings, kube=kube, schedule=entries.RedBeatSchedule(app),
         dispatcher=dispatch.Dispatcher(app, pending), stop=stop, noted=pending.noted,

@@ -45,6 +45,20 @@ def test_entries_follow_the_gittracks(beat_app):
     assert entries.names(beat_app) == set()
 
 
+def test_a_replica_deletes_an_entry_it_does_not_know_only_at_its_second_look(beat_app):
+    """Two watcher replicas: one writes the entry of a new GitTrack the other has not seen
+    yet. The other's reconcile must not delete it at once (its view may be behind)."""
+    fresh = identity.gittrack_key(namespace="team", name="new")
+    entries.upsert(beat_app, fresh, period=PERIOD)
+    behind = entries.RedBeatSchedule(beat_app)
+
+    behind.reconcile([], period=PERIOD)
+    assert entries.names(beat_app) == {"gittrack:team/new"}, "kept: maybe just not seen yet"
+
+    behind.reconcile([], period=PERIOD)
+    assert entries.names(beat_app) == set(), "still an orphan a round later: deleted"
+
+
 def test_beat_syncs_every_period(tracks, beat_app, worker_settings, git_root, git_servers,
                                  tmp_path: Path):  # fmt: skip
     repo = gitrepos.make_repo(git_root, f"beat-{secrets.token_hex(3)}",

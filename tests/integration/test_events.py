@@ -6,8 +6,17 @@ used to write a new Event per revert into etcd.
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
+from faros.api import names
 from faros.kube import client
+from tests.harness import cluster as cluster_harness
+from tests.harness import gitrepos, processes
+from tests.harness.git_servers import Transport
 from tests.harness.gtos import Objects
+from tests.harness.shape import FAROS
+from tests.harness.wait import eventually
 from tests.integration.test_apply import deployment, get_deployment
 
 
@@ -29,3 +38,57 @@ def test_repeated_reverts_count_up_one_event(kube, rt, namespace):
     assert event["count"] == 3
     assert event["lastTimestamp"] >= event["firstTimestamp"]
     assert event["message"] == f"Successfully updated child Deployment {namespace}/nginx"
+
+
+def test_summary_events_post_one_event_per_sync_and_keep_drift_reverts(
+    kube, worker_settings, git_root, git_servers, namespace, tmp_path
+):
+    files = {f"{n}.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {n}, namespace: "
+             f"{namespace}}}\ndata: {{v: '1'}}\n" for n in ("a", "b", "c")}  # fmt: skip
+    repo = gitrepos.make_repo(git_root, f"summary-{secrets.token_hex(3)}", [files])
+    gittracks = f"/apis/{names.API_VERSION}/namespaces/{namespace}/gittracks"
+    command = [FAROS, "run", f"--kubeconfig={worker_settings.kubeconfig}", "--allow-file-urls",
+               f"--namespace={namespace}", "--clustergittrack-mode=Disabled", "--events=summary",
+               "--metrics-bind-address=0", "--sync-period=10m",
+               "--broker-url=redis://127.0.0.1:1/0"]  # fmt: skip
+    process = processes.spawn(command, log=tmp_path / "run.log")
+    try:
+        kube.request("POST", gittracks, body={
+            "apiVersion": names.API_VERSION, "kind": "GitTrack", "metadata": {"name": "app"},
+            "spec": {"repository": git_servers.url(repo, Transport.FILE), "reference": "master"},
+        })  # fmt: skip
+        cms = f"/api/v1/namespaces/{namespace}/configmaps"
+        eventually(lambda: cluster_harness.assert_exist(kube, *(f"{cms}/{n}" for n in "abc")),
+                   timeout=60)  # fmt: skip
+        eventually(lambda: _applied(kube, namespace), timeout=60)
+        kube.request("PATCH", f"{cms}/a", body={"data": {"v": "drift"}},
+                     content_type=client.MERGE_PATCH)  # fmt: skip
+        eventually(lambda: _reverted(kube, f"{cms}/a"), timeout=60)
+
+        def posted() -> None:
+            reasons = [(e["reason"], e["message"]) for e in _events(kube, namespace)]
+            synced = [m for r, m in reasons if r == "Synced"]
+            assert synced, reasons
+            assert synced[0].endswith("3 created, 0 updated, 0 deleted")
+            assert not [r for r, _ in reasons if r in ("CreateStarted", "CreateSuccessful")]
+            assert [m for r, m in reasons if r == "UpdateSuccessful"] == [
+                f"Successfully updated child ConfigMap {namespace}/a"
+            ], "a drift revert is still reported"
+
+        eventually(posted, timeout=30)
+        assert process.poll() is None
+    finally:
+        processes.stop(process, timeout=30)
+
+
+def _events(kube, namespace: str) -> list[dict[str, Any]]:
+    return list(kube.request("GET", f"/api/v1/namespaces/{namespace}/events")["items"])
+
+
+def _applied(kube, namespace: str) -> None:
+    track = kube.request("GET", f"/apis/{names.API_VERSION}/namespaces/{namespace}/gittracks/app")
+    assert (track.get("status") or {}).get("objectsInSync") == 3, track.get("status")
+
+
+def _reverted(kube, path: str) -> None:
+    assert kube.request("GET", path)["data"]["v"] == "1"

@@ -9,7 +9,9 @@ the GitTrack following another branch or for a delivery with a wrong signature.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -225,3 +227,106 @@ def test_faros_run_serves_the_receiver(
         eventually(lambda: cluster_harness.assert_exist(kube, f"{cms}/b"), timeout=QUICK)
         assert time.monotonic() - pushed < QUICK
         hook.alive()
+
+
+def _provider_delivery(
+    provider: str, url: str, sha: str, secret: str
+) -> tuple[bytes, dict[str, str]]:
+    """A push of ``sha`` to master of ``url`` as each provider sends it, signed as it signs."""
+    ref, zero = "refs/heads/master", "0" * 40
+    payloads: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
+        "gitlab": ({"object_kind": "push", "ref": ref, "before": zero, "after": sha,
+                    "project": {"git_http_url": url, "web_url": "https://gitlab.example/x"},
+                    "repository": {"git_http_url": url}},
+                   {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": secret,
+                    "X-Gitlab-Event-UUID": f"gl-{sha[:8]}"}),
+        "bitbucket": ({"push": {"changes": [{"new": {"type": "branch", "name": "master",
+                                                     "target": {"hash": sha}},
+                                             "old": {"type": "branch", "name": "master"}}]},
+                       "repository": {"full_name": "x/y", "links": {
+                           "html": {"href": "https://bitbucket.example/x/y"},
+                           "clone": [{"name": "https", "href": url}]}}},
+                      {"X-Event-Key": "repo:push", "X-Request-UUID": f"bb-{sha[:8]}"}),
+        "bitbucket-server": ({"eventKey": "repo:refs_changed",
+                              "changes": [{"ref": {"id": ref, "type": "BRANCH"},
+                                           "refId": ref, "fromHash": zero, "toHash": sha,
+                                           "type": "UPDATE"}],
+                              "repository": {"links": {"clone": [{"href": url,
+                                                                  "name": "http"}]}}},
+                             {"X-Event-Key": "repo:refs_changed",
+                              "X-Request-Id": f"bbs-{sha[:8]}"}),
+        "gitea": ({"ref": ref, "before": zero, "after": sha,
+                   "repository": {"clone_url": url, "ssh_url": "git@gitea.example:x/y.git"}},
+                  {"X-Gitea-Event": "push", "X-Gitea-Delivery": f"gt-{sha[:8]}"}),
+        "azure": ({"id": f"az-{sha[:8]}", "eventType": "git.push",
+                   "resource": {"refUpdates": [{"name": ref, "oldObjectId": zero,
+                                                "newObjectId": sha}],
+                                "repository": {"remoteUrl": url}}},
+                  {}),
+        "generic": ({"repository": url, "ref": ref}, {"X-Delivery-Id": f"gn-{sha[:8]}"}),
+    }  # fmt: skip
+    payload, headers = payloads[provider]
+    body = json.dumps(payload).encode()
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    signature = {"bitbucket": "X-Hub-Signature", "bitbucket-server": "X-Hub-Signature",
+                 "generic": "X-Signature-256"}  # fmt: skip
+    if provider in signature:
+        headers[signature[provider]] = f"sha256={digest}"
+    if provider == "gitea":
+        headers["X-Gitea-Signature"] = digest
+    if provider == "azure":
+        token = base64.b64encode(secret.encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    return body, {"Content-Type": "application/json", **headers}
+
+
+PROVIDERS = ("gitlab", "bitbucket", "bitbucket-server", "gitea", "azure", "generic")
+
+
+def test_every_provider_s_signed_push_is_applied_through_faros_run(
+    kube, worker_settings, git_root, git_servers: GitServers, namespace, tmp_path
+):
+    secret = secrets.token_hex(20)
+    shared = dict.fromkeys(PROVIDERS, secret)
+    shared["azure"] = f"faros:{secret}"
+    kube.request("POST", f"/api/v1/namespaces/{namespace}/secrets",
+                 body={"metadata": {"name": "hooks"}, "stringData": shared})  # fmt: skip
+    cms = f"/api/v1/namespaces/{namespace}/configmaps"
+    repos = {}
+    for provider in PROVIDERS:
+        repo = gitrepos.make_repo(git_root, f"{provider}-{secrets.token_hex(3)}",
+                                  [{"a.yaml": configmap(f"{provider}-a", namespace)}])  # fmt: skip
+        repos[provider] = (repo, git_servers.url(repo, Transport.GIT))
+    hooks = processes.free_port()
+    command = [
+        FAROS, "run", f"--kubeconfig={worker_settings.kubeconfig}", "--metrics-bind-address=0",
+        "--sync-period=10m", "--broker-url=redis://127.0.0.1:1/0",
+        f"--namespace={namespace}", "--clustergittrack-mode=Disabled",
+        f"--webhook-bind-address=127.0.0.1:{hooks}", f"--webhook-secret={namespace}/hooks",
+    ]  # fmt: skip
+    with started(command, tmp_path / "run.log", hooks=hooks) as hook:
+        for provider, (_, url) in repos.items():
+            create_gittrack(kube, namespace, provider, url, "master")
+        eventually(lambda: cluster_harness.assert_exist(
+            kube, *(f"{cms}/{p}-a" for p in PROVIDERS)), timeout=90)  # fmt: skip
+        for provider, (repo, url) in repos.items():
+            sha = repo.commit({"b.yaml": configmap(f"{provider}-b", namespace)})
+            secret_of = shared[provider]
+            body, headers = _provider_delivery(provider, url, sha, "wrong-" + secret_of)
+            assert _post(f"{hook.base}/hook/{provider}", body, headers)[0] == 401, provider
+            body, headers = _provider_delivery(provider, url, sha, secret_of)
+            status, answer = _post(f"{hook.base}/hook/{provider}", body, headers)
+            assert (status, json.loads(answer)) == (200, {"accepted": True}), provider
+            applied = functools.partial(cluster_harness.assert_exist, kube, f"{cms}/{provider}-b")
+            eventually(applied, timeout=QUICK)
+        hook.alive()
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode()

@@ -101,12 +101,14 @@ def test_the_recheck_queues_only_moved_or_missing_children(kube, cluster, rt, na
         moved = kube.request("PATCH", path, body={"data": {"colour": "red"}},
                              content_type=client.MERGE_PATCH)  # fmt: skip
         eventually(lambda: _cached_version(made, namespace, moved), timeout=20)
+        eventually(lambda: _queued(recorded, key), timeout=20)
         recorded.applies.clear()  # the drift's own event (which a lost message would lose)
         assert everything_due(made) == 1
         assert recorded.applies == [key]
 
         kube.request("DELETE", path)
         eventually(lambda: _cached_version(made, namespace, None), timeout=20)
+        eventually(lambda: _queued(recorded, key), timeout=20)
         recorded.applies.clear()
         assert everything_due(made) == 1
         assert recorded.applies == [key]
@@ -163,6 +165,10 @@ def test_the_recheck_is_spread_over_the_period(kube, cluster, rt, namespace):
         assert made.check_due(since=base + slots[1] + 0.01, until=base + period) == 1
     finally:
         made.shutdown()
+
+
+def _queued(recorded: Recorded, key: identity.ObjectKey) -> None:
+    assert key in recorded.applies  # the event's own apply was dispatched
 
 
 def _cached_version(made: runner.Watchers, namespace: str, written: dict[str, Any] | None) -> None:

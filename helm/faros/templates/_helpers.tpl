@@ -152,6 +152,9 @@ The flags every faros process gets from values (docs/configuration.md), one per 
 {{- end }}
 - {{ printf "--server-dry-run=%t" $f.serverDryRun | quote }}
 - {{ printf "--apply-strategy=%s" $f.applyStrategy | quote }}
+- {{ printf "--events=%s" $f.events | quote }}
+- {{ printf "--kube-api-qps=%v" $f.kubeApiQps | quote }}
+- {{ printf "--kube-api-burst=%v" $f.kubeApiBurst | quote }}
 - {{ printf "--sync-period=%s" $f.syncPeriod | quote }}
 - {{ printf "--fetch-timeout=%s" $f.fetchTimeout | quote }}
 - {{ printf "--max-file-size=%s" $f.maxFileSize | quote }}
