@@ -181,3 +181,9 @@ def seen_key(key: ObjectKey) -> str:
     """Return the key under which the resourceVersion of a GitTrackObject's child is noted
     when an apply left it in sync: ``faros:seen:<group>/<kind>/<ns>/<name>`` of the GTO."""
     return f"faros:seen:{key.group}/{key.kind}/{key.namespace}/{key.name}"
+
+
+def synced_key(key: ObjectKey) -> str:
+    """Return the key under which the inputs of a GitTrack's last clean sync are noted:
+    ``faros:synced:<group>/<kind>/<ns>/<name>``."""
+    return f"faros:synced:{key.group}/{key.kind}/{key.namespace}/{key.name}"

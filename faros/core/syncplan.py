@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import enum
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -168,6 +169,14 @@ def plan(
     ]
     return Plan(tuple(steps), tuple(ignored), tuple(mismatches), frozenset(unresolved),
                 tuple(sorted(waits)))  # fmt: skip
+
+
+def inputs(*, generation: int, settings: Sequence[object], version: str) -> str:
+    """What a sync's result depends on besides the commit: the GitTrack's generation, the
+    settings that shape a sync, and Faros's version. With the commit it makes the note that
+    lets a later sync of the same inputs skip everything (``<inputs>@<commit>``)."""
+    digest = hashlib.sha256(repr((tuple(map(str, settings)), version)).encode()).hexdigest()
+    return f"{generation}/{digest[:16]}"
 
 
 CRD_GROUP = "apiextensions.k8s.io"

@@ -32,8 +32,10 @@ signals.worker_ready.connect(lambda **_: visibility.start(app), weak=False)
 signals.worker_shutdown.connect(visibility.stop, weak=False)
 signals.worker_process_shutdown.connect(runtime.close_current, weak=False)
 
-BUSY_DELAY = (1.0, 3.0)
-"""Seconds (lowest, highest) before a task that found its lock held runs again."""
+BUSY_DELAY = (0.2, 0.6)
+"""Seconds (lowest, highest) before a task that found its lock held runs again: locks are
+held briefly (a refresh for tens of milliseconds), and a sync a push queued must not wait long
+behind one (the jitter keeps two contenders apart)."""
 
 
 class Outcome(enum.StrEnum):

@@ -43,7 +43,11 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str) -> Result:
         if not gittrack.get("status") or dependencies.held_back(gittrack["status"]):
             return DONE  # not synced yet, or held back: only the sync changes that
         now = datetime.datetime.now(datetime.UTC)
-        status = refreshed(gittrack, owned(rt, gittrack), now=now)
+        gtos = owned(rt, gittrack)
+        if len(gtos) < int(gittrack["status"].get("objectsApplied") or 0):
+            # GitTrackObjects went missing: the next sync must not skip as "unchanged".
+            rt.locks.clear_pending(identity.synced_key(key))
+        status = refreshed(gittrack, gtos, now=now)
         if trackstatus.status_changed(gittrack["status"], status):
             held.renew()
             report.Reporter(rt.kube, gittrack, events_namespace=rt.events_namespace(),

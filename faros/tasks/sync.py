@@ -15,6 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+import faros
 from faros import config, metrics
 from faros.api import conditions, names
 from faros.core import (
@@ -40,6 +41,8 @@ from faros.tasks.app import DONE, Outcome, Result, again, busy, measured, reconc
 logger = logging.getLogger(__name__)
 
 Reason = conditions.EventReason
+UNCHANGED_TTL = 6 * 3600.0
+"""How long a clean sync's inputs let later syncs skip (then one full sync, whatever)."""
 WRITERS = 8
 """GitTrackObjects written at once by one sync (a 10,000-object repository must finish
 well inside the task's time limit; the API server's own limits bound the rest)."""
@@ -132,7 +135,7 @@ class Sync:
 
     def run(self) -> None:
         """The whole sync; any Git error stops it before anything is written but status."""
-        if self._held_back():
+        if self._held_back() or self._unchanged():
             return
         try:
             snapshot, files = gitsource.fetch_files(
@@ -191,6 +194,11 @@ class Sync:
         )  # fmt: skip
         if pushed:
             self._consume_push(pushed)
+        clean = not (self.waiting or self.transient or gc_errors) and not any(
+            r.outcome is synccalc.Outcome.FAILED for r in results
+        )
+        if clean:
+            self._note_inputs(snapshot.commit)
         if self.reporter.quiet:
             self._summarize(plan.steps, results, gc, commit=snapshot.commit)
 
@@ -210,6 +218,45 @@ class Sync:
         if created or updated or deleted:
             self.reporter.event(conditions.SYNCED, f"Synced {commit[:12]}: {created} created, "
                                 f"{updated} updated, {deleted} deleted")  # fmt: skip
+
+    def _inputs(self) -> str:
+        settings = self.rt.settings
+        shaping = (settings.namespace, settings.ignore_resources, settings.gittrack_mode,
+                   settings.clustergittrack_mode, settings.max_file_size)  # fmt: skip
+        return syncplan.inputs(
+            generation=int(self.gittrack["metadata"].get("generation") or 0),
+            settings=shaping, version=faros.__version__,
+        )  # fmt: skip
+
+    def _unchanged(self) -> bool:
+        """True when nothing a sync depends on moved since the last clean one (same commit on
+        the remote, same generation and settings): then no fetch, parse, list or write at all.
+        The commit is read with ``git ls-remote``; the watchers' re-check keeps checking the
+        children meanwhile."""
+        key = identity.synced_key(self._key())
+        try:
+            (noted,) = self.rt.locks.noted([key])
+        except errors.Unreachable:
+            return False
+        inputs = self._inputs()
+        if not noted or not noted.startswith(f"{inputs}@"):
+            return False
+        commit = gitsource.remote_commit(self.rt.kube, self.rt.store, self.gittrack)
+        if commit is None or noted != f"{inputs}@{commit}":
+            return False
+        logger.debug("sync skipped: nothing changed", extra={"gittrack": self.reporter.label})
+        return True
+
+    def _note_inputs(self, commit: str) -> None:
+        """Remember the inputs of this clean sync (see ``_unchanged``); best effort."""
+        try:
+            self.rt.locks.note(identity.synced_key(self._key()), f"{self._inputs()}@{commit}",
+                               ttl=UNCHANGED_TTL)  # fmt: skip
+        except errors.Unreachable:
+            return
+
+    def _key(self) -> identity.ObjectKey:
+        return identity.gittrack_key(namespace=self.owner.namespace, name=self.owner.name)
 
     def _consume_push(self, pushed: str) -> None:
         """Remove the push time this sync carried to the GitTrackObjects, unless a newer push

@@ -253,6 +253,9 @@ class Watchers:
                 self._slots.pop(key, None)
             if gone:
                 self._follow_children()
+            owner = routing.owning_gittrack(obj)
+            if owner is not None:
+                self.dispatcher.refresh(owner)  # counters; and a missing one must be written
             return
         child_kind = routing.child_kind(obj)  # one decode per event, never of every GTO
         held = _Held(routing.generation(obj), child_kind, routing.progress(obj))

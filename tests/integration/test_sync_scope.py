@@ -11,6 +11,7 @@ import urllib.parse
 
 from faros.api import names
 from faros.kube import client
+from faros.tasks import refresh as refresh_task
 from tests.harness import cluster as cluster_harness
 from tests.harness import gitrepos
 from tests.harness.git_servers import Transport
@@ -31,6 +32,7 @@ def test_a_sync_lists_only_its_own_gitrackobjects(
     tracks.sync(ours)
     uid = tracks.get(ours)["metadata"]["uid"]
 
+    repo.commit({"c.yaml": configmap("c", namespace)})  # new inputs: a sync that does work
     mark = cluster_harness.audit_lines(cluster)
     tracks.sync(ours)
 
@@ -67,6 +69,33 @@ def test_gitrackobjects_written_before_the_label_are_found_and_labelled_once(
     assert len(lists) == 2, "by label, then the whole namespace once"
     assert set(tracks.children(key)) == {f"{namespace}/configmap-a"}
     assert status["objectsApplied"] == 1
+    repo.commit({"c.yaml": configmap("c", namespace)})
     mark = cluster_harness.audit_lines(cluster)
     tracks.sync(key)
     assert len(cluster_harness.lists_since(cluster, mark)) == 1, "labelled now: by label only"
+
+
+def test_a_sync_of_unchanged_inputs_lists_and_writes_nothing(
+    tracks, kube, cluster, rt, git_root, git_servers, namespace
+):
+    repo = gitrepos.make_repo(git_root, f"same-{secrets.token_hex(3)}", [
+        {"a.yaml": configmap("a", namespace)},
+    ])  # fmt: skip
+    key = tracks.create(reference="master", repository=git_servers.url(repo, Transport.FILE),
+                        namespace=namespace)  # fmt: skip
+    tracks.sync(key)
+
+    mark = cluster_harness.audit_lines(cluster)
+    tracks.sync(key)  # same commit, generation and settings: a git ls-remote, nothing else
+    assert cluster_harness.lists_since(cluster, mark) == []
+    assert cluster_harness.writes_since(cluster, mark) == []
+
+    repo.commit({"b.yaml": configmap("b", namespace)})
+    tracks.sync(key)
+    assert set(tracks.children(key)) == {f"{namespace}/configmap-a", f"{namespace}/configmap-b"}
+
+    gtos = f"/apis/{names.API_VERSION}/namespaces/{namespace}/gittrackobjects"
+    kube.request("DELETE", f"{gtos}/configmap-b")  # by hand: the watchers queue a refresh
+    refresh_task.run(rt, namespace=key.namespace, name=key.name)
+    tracks.sync(key)
+    assert f"{namespace}/configmap-b" in tracks.children(key), "written again"
