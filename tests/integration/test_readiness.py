@@ -85,6 +85,19 @@ def write_status(kube: client.Kube, path: str, status: dict[str, Any]) -> None:
     kube.request("PUT", f"{path}/status", body=live)
 
 
+def roll_out(kube: client.Kube, web: str) -> int:
+    """Write the status of an available Deployment, as its controller would; its generation."""
+    generation = int(kube.request("GET", web)["metadata"]["generation"])
+    write_status(kube, web, {
+        "observedGeneration": generation, "replicas": 1, "updatedReplicas": 1,
+        "readyReplicas": 1, "availableReplicas": 1,
+        "conditions": [
+            {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}],
+    })  # fmt: skip
+    return generation
+
+
 def test_ready_follows_the_health_of_the_children(
     kube, cluster, worker_settings, git_root, git_servers, namespace, tmp_path
 ):
@@ -111,14 +124,7 @@ def test_ready_follows_the_health_of_the_children(
 
         eventually(progressing, timeout=60, interval=0.5)
 
-        generation = kube.request("GET", web)["metadata"]["generation"]
-        write_status(kube, web, {
-            "observedGeneration": generation, "replicas": 1, "updatedReplicas": 1,
-            "readyReplicas": 1, "availableReplicas": 1,
-            "conditions": [
-                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
-                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}],
-        })  # fmt: skip
+        generation = roll_out(kube, web)
         waited = subprocess.run(
             ["kubectl", f"--kubeconfig={cluster.kubeconfig}", "-n", namespace, "wait",
              "--for=condition=Ready", "gittrack/app", "--timeout=60s"],
@@ -225,14 +231,7 @@ def test_depends_on_waits_for_readiness_then_proceeds_and_cycles_stall(
         eventually(lambda: _exists(kube, web), timeout=60)
         assert not get(kube, f"/api/v1/namespaces/{namespace}/configmaps/c"), "nothing applied"
 
-        generation = kube.request("GET", web)["metadata"]["generation"]
-        write_status(kube, web, {
-            "observedGeneration": generation, "replicas": 1, "updatedReplicas": 1,
-            "readyReplicas": 1, "availableReplicas": 1,
-            "conditions": [
-                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
-                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}],
-        })  # fmt: skip
+        roll_out(kube, web)
 
         def proceeded() -> None:
             assert condition(get(kube, f"{gittracks}/app"), "Ready").get("status") == "True"

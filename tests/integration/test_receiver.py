@@ -68,17 +68,13 @@ def post_github(
     """POST a GitHub delivery signed with ``secret`` as GitHub signs it; (status, body)."""
     body = json.dumps(payload).encode()
     signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    request = urllib.request.Request(  # noqa: S310 - the loopback receiver under test
-        f"{base}/hook/github", data=body, method="POST",
-        headers={"Content-Type": "application/json", "X-GitHub-Event": "push",
-                 "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": f"sha256={signature}"},
-    )  # fmt: skip
-    try:
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read().decode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "push",
+        "X-GitHub-Delivery": delivery,
+        "X-Hub-Signature-256": f"sha256={signature}",
+    }
+    return _post(f"{base}/hook/github", body, headers)
 
 
 def create_secret(kube: client.Kube, namespace: str, value: str) -> str:
@@ -323,6 +319,7 @@ def test_every_provider_s_signed_push_is_applied_through_faros_run(
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """POST to the loopback receiver under test; (status, body), errors included."""
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
