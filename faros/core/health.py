@@ -23,7 +23,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from faros.core import kindhealth
+from faros.core import kindhealth, observed
 
 
 class Status(enum.StrEnum):
@@ -75,7 +75,7 @@ def assess(obj: Mapping[str, Any] | None, *, now: datetime.datetime | None = Non
     if isinstance(metadata, Mapping) and metadata.get("deletionTimestamp"):
         return Health(Status.TERMINATING, Reason.TERMINATING, "Resource scheduled for deletion")
     try:
-        seen = kindhealth.observe(obj, now=now)
+        seen = observed.observe(obj, now=now)
     except ValueError as problem:
         return Health(Status.UNKNOWN, Reason.INVALID_STATUS, str(problem))
     generic = _generation(seen) or _abnormal(seen)
@@ -87,7 +87,7 @@ def assess(obj: Mapping[str, Any] | None, *, now: datetime.datetime | None = Non
     return _ready(seen) or Health(Status.CURRENT, Reason.CURRENT, "Resource is current")
 
 
-def _generation(seen: kindhealth.Observed) -> Health | None:
+def _generation(seen: observed.Observed) -> Health | None:
     """kstatus ``checkGeneration``: skipped unless both generations are set."""
     generation = seen.number("metadata.generation", -1)
     observed = seen.number("status.observedGeneration", -1)
@@ -98,7 +98,7 @@ def _generation(seen: kindhealth.Observed) -> Health | None:
     return Health(Status.IN_PROGRESS, Reason.LATEST_GENERATION_NOT_OBSERVED, message)
 
 
-def _abnormal(seen: kindhealth.Observed) -> Health | None:
+def _abnormal(seen: observed.Observed) -> Health | None:
     """kstatus ``checkGenericProperties``: the first True Reconciling or Stalled condition."""
     for c in seen.conditions:
         if c.status != "True":
@@ -112,7 +112,7 @@ def _abnormal(seen: kindhealth.Observed) -> Health | None:
     return None
 
 
-def _ready(seen: kindhealth.Observed) -> Health | None:
+def _ready(seen: observed.Observed) -> Health | None:
     """kstatus ``checkReadyCondition``: the first Ready condition True, False or Unknown."""
     for c in seen.conditions:
         if c.type != "Ready" or c.status not in {"True", "False", "Unknown"}:

@@ -19,14 +19,11 @@ below ``health`` (no import cycle). Where Faros differs from kstatus:
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
 
-Outcome = Literal["Current", "InProgress", "Failed", "Terminating", "Unknown"]
-"""kstatus's status strings, the values of ``health.Status`` a rule can give."""
+from faros.core.observed import Observed, Verdict, dig
 
 
 class Reason(enum.StrEnum):
@@ -77,91 +74,6 @@ class Reason(enum.StrEnum):
     BOUND = "Bound"
     ESTABLISHED = "Established"
     ACTIVE = "Active"
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Condition:
-    """One entry of ``status.conditions``; a missing field reads as an empty string."""
-
-    type: str
-    status: str
-    reason: str
-    message: str
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Observed:
-    """An object as the rules read it: its body, its conditions, and the time if known."""
-
-    body: Mapping[str, Any]
-    conditions: tuple[Condition, ...]
-    now: datetime.datetime | None
-
-    def field(self, path: str) -> Any:
-        """Return the value at a dotted ``path`` (``status.phase``), or None."""
-        return _dig(self.body, path)
-
-    def number(self, path: str, default: int) -> int:
-        """Return the integer at ``path``, or ``default`` when absent or not an integer."""
-        value = self.field(path)
-        return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-    def text(self, path: str, default: str = "") -> str:
-        """Return the string at ``path``, or ``default`` when absent or not a string."""
-        value = self.field(path)
-        return value if isinstance(value, str) else default
-
-    def condition(self, condition_type: str, status: str) -> Condition | None:
-        """Return the first condition of ``condition_type`` with ``status``, or None."""
-        return next(
-            (c for c in self.conditions if c.type == condition_type and c.status == status), None
-        )
-
-
-def _dig(value: Any, path: str) -> Any:
-    """Return the value at a dotted ``path`` in nested mappings, or None."""
-    for key in path.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Verdict:
-    """What a rule found: a kstatus status, a CamelCase reason, a sentence for users."""
-
-    status: Outcome
-    reason: str
-    message: str
-
-
-def observe(obj: Mapping[str, Any], *, now: datetime.datetime | None) -> Observed:
-    """Read ``obj`` and its conditions.
-
-    Raises:
-        ValueError: ``status`` or one of its conditions has the wrong shape.
-    """
-    status = obj.get("status")
-    if status is None:
-        return Observed(obj, (), now)
-    if not isinstance(status, Mapping):
-        raise ValueError("status is not an object")
-    raw = status.get("conditions")
-    if raw is None:
-        return Observed(obj, (), now)
-    if not isinstance(raw, list):
-        raise ValueError("status.conditions is not a list")
-    parsed: list[Condition] = []
-    for entry in raw:
-        if not isinstance(entry, Mapping):
-            raise ValueError("a status condition is not an object")
-        values = [entry.get(key, "") for key in ("type", "status", "reason", "message")]
-        values = ["" if value is None else value for value in values]
-        if not all(isinstance(value, str) for value in values):
-            raise ValueError("a status condition has a field that is not a string")
-        parsed.append(Condition(*values))
-    return Observed(obj, tuple(parsed), now)
 
 
 def assess(seen: Observed) -> Verdict | None:
@@ -323,8 +235,8 @@ def _crash_looping(seen: Observed) -> list[str]:
     return [
         entry["name"]
         for entry in (statuses if isinstance(statuses, list) else [])
-        if isinstance(_dig(entry, "name"), str)
-        and _dig(entry, "state.waiting.reason") == "CrashLoopBackOff"
+        if isinstance(dig(entry, "name"), str)
+        and dig(entry, "state.waiting.reason") == "CrashLoopBackOff"
     ]
 
 
@@ -381,7 +293,7 @@ def _service(seen: Observed) -> Verdict:
         return _current(Reason.CURRENT, "Service is ready")
     ingress = seen.field("status.loadBalancer.ingress")
     for point in ingress if isinstance(ingress, list) else []:
-        address = _dig(point, "ip") or _dig(point, "hostname")
+        address = dig(point, "ip") or dig(point, "hostname")
         if isinstance(address, str) and address:
             return _current(Reason.CURRENT, f"Load balancer ready at {address}")
     message = "Load balancer has no ingress IP or hostname yet"
