@@ -6,9 +6,12 @@ worker started by Celery, by ``faros worker`` or by a test reads one configurati
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import redis
@@ -35,6 +38,8 @@ class Runtime:
     store: fetch.Store
     locks: locks.Locks
     lock_ttl: float
+    sync_slots: int = 0
+    """Syncs this worker runs at once, at most (0: no cap; see :meth:`sync_slot`)."""
 
     @classmethod
     def build(
@@ -70,7 +75,32 @@ class Runtime:
             store=store,
             locks=locks.LocalLocks() if redis_client is None else locks.RedisLocks(redis_client),
             lock_ttl=lock_ttl,
+            sync_slots=0 if local_locks else sync_slots(settings),
         )
+
+    @contextlib.contextmanager
+    def sync_slot(self) -> Iterator[bool]:
+        """Hold one of this worker's sync slots for the block; False when all are taken.
+
+        The pool processes of one worker share the slots (file locks in its clone cache), so a
+        worker serving both queues always keeps a process for applies: a wave of periodic
+        syncs cannot make drift reverts wait behind them.
+        """
+        if self.sync_slots <= 0:
+            yield True
+            return
+        for index in range(self.sync_slots):
+            with (self.store.root / f"sync-slot-{index}.lock").open("w") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                try:
+                    yield True
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+                return
+        yield False
 
     def close(self) -> None:
         """Release the API and Redis connections, and a temporary repository cache."""
@@ -93,6 +123,13 @@ def configure(settings: config.Settings) -> None:
     in the pool processes it forks; the clients are still built after the fork."""
     global _settings  # set once by `faros worker` before the pool starts
     _settings = settings
+
+
+def sync_slots(settings: config.Settings) -> int:
+    """How many syncs a worker runs at once: one process fewer than its pool when it serves
+    the apply queue too (so one always takes applies), else no cap."""
+    both = {"sync", "apply"} <= set(settings.queues)
+    return settings.concurrency - 1 if both and settings.concurrency > 1 else 0
 
 
 def close_current(**_: object) -> None:

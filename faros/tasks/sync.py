@@ -60,6 +60,13 @@ sync = reconcile_task("faros.sync", run)
 
 
 def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Result:
+    with rt.sync_slot() as slot:
+        if not slot:
+            return busy()  # this worker's other processes are kept for applies
+        return _locked(rt, namespace=namespace, name=name, attempt=attempt)
+
+
+def _locked(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Result:
     key = identity.gittrack_key(namespace=namespace, name=name)
     with rt.locks.hold(identity.lock_key(key), ttl=rt.lock_ttl) as held:
         if held is None:

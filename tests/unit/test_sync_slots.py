@@ -1,0 +1,38 @@
+"""A worker serving both queues keeps one pool process for applies: sync slots."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, cast
+
+import pytest
+
+from faros import config
+from faros.git import fetch
+from faros.tasks import runtime
+
+
+@pytest.mark.parametrize(
+    ("queues", "concurrency", "slots"),
+    [("sync,apply", 4, 3), ("sync,apply", 1, 0), ("sync", 4, 0), ("apply", 2, 0)],
+    ids=["both-queues", "one-process", "sync-only", "apply-only"],
+)
+def test_a_worker_serving_both_queues_caps_its_syncs(queues, concurrency, slots):
+    _, settings = config.parse(["worker", f"--queues={queues}",
+                                f"--concurrency={concurrency}"], {})  # fmt: skip
+    assert runtime.sync_slots(settings) == slots
+
+
+def test_slots_are_shared_and_freed(tmp_path):
+    rt = runtime.Runtime(
+        settings=config.Settings(), kube=cast(Any, None), discovery=cast(Any, None),
+        openapi=cast(Any, None), store=fetch.Store(tmp_path, fetch_timeout=1.0),
+        locks=cast(Any, None), lock_ttl=30.0, sync_slots=2,
+    )  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        assert stack.enter_context(rt.sync_slot()) is True
+        assert stack.enter_context(rt.sync_slot()) is True
+        with rt.sync_slot() as third:
+            assert third is False, "both slots taken: the process stays free for applies"
+    with rt.sync_slot() as again:
+        assert again is True
