@@ -35,6 +35,8 @@ METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
 watches ask for), with plain JSON as the fallback a server may answer instead."""
 
 DEFAULT_TIMEOUT = 30.0
+POOL_SIZE = 64
+"""Connections kept open to the API server per client."""
 MAX_BUDGET_WAIT = 60.0
 """Longest a request waits for its turn in the API budget (a 429 may ask for more)."""
 
@@ -63,6 +65,9 @@ class Kube:
     def connect(cls, kubeconfig: str | Path | None = None) -> Kube:
         """From ``kubeconfig`` if given, else the in-cluster config, else ``~/.kube/config``."""
         configuration = k8s_client.Configuration()
+        # Writers, task threads and watch streams share one client: room for all of them, or
+        # urllib3 drops connections beyond 10 and every request pays a new TLS handshake.
+        configuration.connection_pool_maxsize = POOL_SIZE
         try:
             if kubeconfig:
                 k8s_config.load_kube_config(
