@@ -70,3 +70,32 @@ def need(
         return Need.MISSING
     version = str((child.get("metadata") or {}).get("resourceVersion", ""))
     return None if version and version == noted else Need.MOVED
+
+
+WRITING = "writing"
+"""Noted in place of the child's resourceVersion while an apply writes it: the watch event of
+that write may arrive before the apply can note the version the write produced."""
+SETTLE_WAIT = 10.0
+"""Seconds a child event waits at most for the apply writing that child to note its version
+(an apply that died mid-write never does: its event is then treated as a change)."""
+
+
+class Verdict(enum.Enum):
+    """What a watch event of a child (not a deletion) calls for."""
+
+    OWN = "own"
+    """Its version is the one an apply noted: Faros's own write (or one it found in sync)."""
+    SETTLE = "settle"
+    """An apply is writing the child now: decide once it has noted what it wrote."""
+    APPLY = "apply"
+    """Someone else changed the child: queue an apply."""
+
+
+def child_event(version: str, *, noted: str | None, waited: float = 0.0) -> Verdict:
+    """What the event of a child at ``version`` calls for, given the version noted for its
+    GitTrackObject (``WRITING`` during an apply's write) and how long it waited already."""
+    if version and version == noted:
+        return Verdict.OWN
+    if noted == WRITING and waited < SETTLE_WAIT:
+        return Verdict.SETTLE
+    return Verdict.APPLY

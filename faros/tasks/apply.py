@@ -15,7 +15,7 @@ from typing import Any
 
 from faros import config, metrics
 from faros.api import conditions, names
-from faros.core import applyplan, delivery, errors, health, identity, readiness, samples
+from faros.core import applyplan, delivery, errors, health, identity, readiness, recheck, samples
 from faros.core.webhooks import pushstamp
 from faros.kube import client, discovery
 from faros.kube import errors as kube_errors
@@ -98,13 +98,15 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Res
     return DONE
 
 
-def _remember(rt: runtime.Runtime, key: identity.ObjectKey, version: str) -> None:
+def _remember(
+    rt: runtime.Runtime, key: identity.ObjectKey, version: str, *, ttl: float = SEEN_TTL
+) -> None:
     """Note the child's resourceVersion as this apply left it in sync: the watchers' re-check
     looks at a child again only once it moved (best effort: a lost note costs one check)."""
     if not version:
         return
     try:
-        rt.locks.note(identity.seen_key(key), version, ttl=SEEN_TTL)
+        rt.locks.note(identity.seen_key(key), version, ttl=ttl)
     except errors.Unreachable as error:
         logger.info("resourceVersion not noted", extra={"gto": key.namespaced_name,
                                                        "error": str(error)})  # fmt: skip
@@ -187,6 +189,8 @@ class Applier:
         self.reporter = reporter
         self.seen = ""
         """The child's resourceVersion as the apply last read or wrote it."""
+        meta = gto["metadata"]
+        self.key = identity.gto_key(namespace=meta.get("namespace", ""), name=meta["name"])
         self.current: dict[str, Any] | None = None
         """The child as the apply last read or wrote it (None: not read yet, or absent)."""
 
@@ -256,6 +260,20 @@ class Applier:
         self.current = child or self.current
         return child
 
+    def _wrote(self, child: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`_saw` a write's answer and note its resourceVersion at once (the watchers
+        recognise the watch event of this very write by it)."""
+        self._saw(child)
+        _remember(self.rt, self.key, self.seen)
+        return child
+
+    def _send(self, method: str, path: str, **arguments: Any) -> dict[str, Any]:
+        """Write the child. Until the answer's resourceVersion is noted, the note says an apply
+        is writing (``recheck.WRITING``): the watch event of the write, which can arrive
+        before the answer is read, then waits for the note instead of queuing another apply."""
+        _remember(self.rt, self.key, recheck.WRITING, ttl=self.rt.lock_ttl)
+        return self._wrote(self.rt.kube.request(method, path, **arguments))
+
     def _execute(
         self, resolved: Resolved, step: applyplan.ApplyPlan, live: dict[str, Any] | None
     ) -> bool:
@@ -264,13 +282,12 @@ class Applier:
         revert = delivery.is_drift_revert(self.gto, written=True)  # reported in any --events
         if step.action is applyplan.Action.CREATE:
             self.reporter.event(Event.CREATE_STARTED, f"Creating child {label}")
-            self._saw(self.rt.kube.request("POST", resolved.path(name=False), body=step.body))
+            self._send("POST", resolved.path(name=False), body=step.body)
             self.reporter.event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}",
                                 always=revert)  # fmt: skip
             return True
         if step.action is applyplan.Action.ADOPT:
-            self._saw(self.rt.kube.request("PATCH", resolved.path(), body=step.body,
-                                           content_type=client.MERGE_PATCH))  # fmt: skip
+            self._send("PATCH", resolved.path(), body=step.body, content_type=client.MERGE_PATCH)
             return False
         if step.action is applyplan.Action.APPLY and live is None:
             self.reporter.event(Event.CREATE_STARTED, f"Creating child {label}")
@@ -296,10 +313,11 @@ class Applier:
         query: dict[str, str | int | bool] = {"dryRun": "All"} if dry_run else {}
         if step.action is applyplan.Action.APPLY:
             query.update(fieldManager=names.FIELD_MANAGER, force=True)
-        result: dict[str, Any] = self.rt.kube.request(
+        send = self.rt.kube.request if dry_run else self._send
+        result: dict[str, Any] = send(
             "PATCH", resolved.path(), body=step.body, content_type=step.content_type, query=query
         )
-        return result if dry_run else self._saw(result)
+        return result
 
     def _dry_run_is_noop(
         self, resolved: Resolved, step: applyplan.ApplyPlan, live: dict[str, Any]
@@ -331,7 +349,7 @@ class Applier:
         if step.action is applyplan.Action.APPLY:
             self._patch(resolved, step)
         else:
-            self._saw(self.rt.kube.request("POST", resolved.path(name=False), body=step.body))
+            self._send("POST", resolved.path(name=False), body=step.body)
         self.reporter.event(Event.UPDATE_SUCCESSFUL, f"Successfully updated child {label}")
 
     def _failure(self, resolved: Resolved, *, creating: bool, error: Exception) -> Failure:

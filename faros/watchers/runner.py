@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 RECONCILE_EVERY = 60.0
 """Seconds between re-derivations of the schedule from the known GitTracks."""
+SETTLE_TICK = 0.05
+"""Seconds between two looks at the child events waiting for an apply's note."""
 RECHECK_TICK = 1.0
 """Seconds between two steps of the level-based re-check (each looks at the objects whose
 offset in the period fell in the last step)."""
@@ -109,6 +111,8 @@ class Watchers:
         self._main: dict[str, _Watch] = {}
         self._children: dict[tuple[str, str], _Watch] = {}
         self._slots: dict[identity.ObjectKey, float] = {}
+        self._settling: dict[identity.ObjectKey, tuple[str, float]] = {}
+        """Child events waiting for the apply writing their child: (version, since)."""
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -126,6 +130,7 @@ class Watchers:
             path = discovery.own(kind).path(namespace=settings.namespace)
             with self._lock:
                 self._main[kind] = self._spawn(kind, path, handler, self.stop)
+        threading.Thread(target=self._settle_loop, name="settle", daemon=True).start()
 
     def _spawn(
         self, name: str, path: str, handler: Any, stop: threading.Event, *, child: bool = False
@@ -303,10 +308,48 @@ class Watchers:
         owner = routing.owning_gto(obj)
         if owner is None:
             return
+        if event == "DELETED":
+            self.dispatcher.apply(owner)
+            return
         version = str(obj.get("metadata", {}).get("resourceVersion", ""))
-        if event != "DELETED" and self.noted([identity.seen_key(owner)]) == [version]:
-            return  # the apply's own write (or one it already found in sync)
-        self.dispatcher.apply(owner)
+        [noted] = self.noted([identity.seen_key(owner)])
+        verdict = recheck.child_event(version, noted=noted)
+        if verdict is recheck.Verdict.SETTLE:
+            with self._lock:
+                earlier = self._settling.get(owner)
+                if earlier is None or earlier[0] != version:
+                    self._settling[owner] = (version, time.monotonic())
+            if earlier is None or earlier[0] == version:
+                return
+            # Two versions during one write: at most one is the apply's own; never lose the other.
+        if verdict is not recheck.Verdict.OWN:
+            self.dispatcher.apply(owner)
+
+    def settle(self) -> int:
+        """Decide the child events that waited for an apply's note; return how many were
+        queued. An event of the apply's own write is dropped, any other queues an apply."""
+        with self._lock:
+            waiting = dict(self._settling)
+        if not waiting:
+            return 0
+        owners = list(waiting)
+        noted = self.noted([identity.seen_key(owner) for owner in owners])
+        now, queued = time.monotonic(), 0
+        for owner, version_noted in zip(owners, noted, strict=True):
+            version, since = waiting[owner]
+            verdict = recheck.child_event(version, noted=version_noted, waited=now - since)
+            if verdict is recheck.Verdict.SETTLE:
+                continue
+            with self._lock:
+                if self._settling.get(owner) == (version, since):
+                    del self._settling[owner]
+            if verdict is recheck.Verdict.APPLY and self.dispatcher.apply(owner):
+                queued += 1
+        return queued
+
+    def _settle_loop(self) -> None:
+        while not self.stop.wait(SETTLE_TICK):
+            self._guarded("settle", self.settle)
 
     # The level-based re-check ------------------------------------------------------------
 

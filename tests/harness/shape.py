@@ -17,7 +17,10 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+import redis
+
 from faros import config
+from faros.tasks import dispatch
 from tests.harness import processes
 
 FAROS = str(Path(sys.executable).with_name("faros"))
@@ -38,6 +41,7 @@ class Shape:
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.dir = directory
+        self.broker_url = settings.broker_url
         self.common = [
             f"--kubeconfig={settings.kubeconfig}", f"--broker-url={settings.broker_url}",
             "--allow-file-urls", "--metrics-bind-address=0", f"--sync-period={sync_period}",
@@ -103,6 +107,26 @@ class Shape:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        purge(self.broker_url)
+
+
+def purge(broker_url: str) -> None:
+    """Drop every task still queued or unacknowledged on the test session's shared Redis,
+    and the de-duplication keys that stand for them: what one test left undone must not
+    become the next test's work."""
+    client = redis.Redis.from_url(broker_url)
+    try:
+        stale = [*client.scan_iter(match="faros:dirty:*", count=1000)]
+        stale += [key for key in client.scan_iter(count=1000) if _is_queue(key)]
+        if stale:
+            client.delete(*stale)
+    finally:
+        client.close()
+
+
+def _is_queue(key: bytes) -> bool:
+    name = key.decode(errors="replace")
+    return name.split("\x06")[0] in dispatch.QUEUES or name in ("unacked", "unacked_index")
 
 
 def wait_ready(shape: Shape, *, timeout: float = 60.0) -> None:

@@ -172,7 +172,7 @@ def test_beat_serves_health_and_queue_depth(worker_settings, tmp_path):
         beat.healthy()
 
 
-def test_watch_publishes_status_gauges_and_queue_depth(tracks, worker_settings, tmp_path):
+def test_watch_publishes_status_gauges_and_queue_depth(tracks, cluster, worker_settings, tmp_path):
     key = tracks.create(reference="a144436")
     tracks.sync(key)
     args = ["watch", f"--kubeconfig={worker_settings.kubeconfig}",
@@ -188,6 +188,11 @@ def test_watch_publishes_status_gauges_and_queue_depth(tracks, worker_settings, 
             assert _has(watch, "faros_queue_depth", queue="apply")
 
         eventually(published, timeout=30)
+        mark = cluster_harness.audit_lines(cluster)
+        for _ in range(5):
+            watch.text()
+        # The gauges come from the watch caches: a scrape lists nothing.
+        assert cluster_harness.lists_since(cluster, mark) == []
         tracks.cleanup()
         eventually(lambda: _absent(watch, key.name), timeout=30)
 

@@ -244,3 +244,68 @@ def _gto_event(namespace: str, name: str, kind: str) -> dict[str, Any]:
     return {"apiVersion": names.API_VERSION, "kind": names.GITTRACKOBJECT,
             "metadata": {"name": gto_name, "namespace": namespace, "generation": 1},
             "spec": {"name": name, "kind": kind, "data": gtos.encode(child)}}  # fmt: skip
+
+
+def test_a_child_event_that_outruns_the_applys_note_waits_for_it(kube, cluster, rt, namespace):
+    """The watch event of an apply's write can arrive before the apply has noted the version it
+    wrote (the apply notes ``WRITING`` first): it waits, and is dropped when it was that write,
+    queued when it was anyone else's. Before, every such event queued a second apply."""
+    objects = Objects(kube, rt)
+    gto = objects.put(configmap(namespace), namespace=namespace)
+    key = identity.gto_key(namespace=namespace, name=gto["metadata"]["name"])
+    notes: dict[str, str] = {}
+    made, recorded = watchers(kube, cluster, namespace,
+                              noted=lambda keys: [notes.get(k) for k in keys])  # fmt: skip
+    child = {"metadata": {"name": "web", "namespace": namespace, "resourceVersion": "41",
+                          "ownerReferences": [{"apiVersion": names.API_VERSION,
+                                               "kind": names.GITTRACKOBJECT, "controller": True,
+                                               "name": key.name, "uid": "u"}]}}  # fmt: skip
+    notes[identity.seen_key(key)] = recheck.WRITING
+    made._on_child("ConfigMap.v1", "ADDED", child)
+    assert made.settle() == 0, "the write is still being noted"
+    assert recorded.applies == []
+    notes[identity.seen_key(key)] = "41"
+    assert made.settle() == 0, "it was the apply's own write"
+    assert recorded.applies == []
+    assert made._settling == {}
+
+    notes[identity.seen_key(key)] = recheck.WRITING
+    made._on_child(
+        "ConfigMap.v1",
+        "MODIFIED",
+        {**child, "metadata": {**child["metadata"], "resourceVersion": "42"}},
+    )
+    notes[identity.seen_key(key)] = "43"  # the apply wrote 43: 42 was someone else's change
+    assert made.settle() == 1
+    assert recorded.applies == [key]
+
+
+def test_the_applys_own_writes_queue_no_second_apply(kube, cluster, rt, namespace):
+    """Against the real API server and Redis: 20 children created by their applies while the
+    watchers run; the only applies queued are those of the GitTrackObjects' creation."""
+    objects = Objects(kube, rt)
+    made, recorded = watchers(kube, cluster, namespace, noted=rt.locks.noted)
+    made.start()
+    try:
+        gtos = [objects.put(configmap(namespace, f"web-{i}"), namespace=namespace)
+                for i in range(20)]  # fmt: skip
+        keys = [identity.gto_key(namespace=namespace, name=g["metadata"]["name"]) for g in gtos]
+        eventually(lambda: _all_queued(recorded, keys), timeout=20)
+        recorded.applies.clear()
+        for each in gtos:
+            objects.apply(each)
+        eventually(lambda: _children_seen(made, namespace, 20), timeout=20)
+        time.sleep(1.0)  # any late event, and the settle loop's decisions
+        assert recorded.applies == []
+    finally:
+        made.shutdown()
+
+
+def _all_queued(recorded: Recorded, keys: list[identity.ObjectKey]) -> None:
+    assert set(keys) <= set(recorded.applies)
+
+
+def _children_seen(made: runner.Watchers, namespace: str, count: int) -> None:
+    running = made._children.get(("v1", "ConfigMap"))
+    assert running is not None
+    assert len([k for k in running.watcher.known if k[0] == namespace]) == count

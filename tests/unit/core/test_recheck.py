@@ -94,3 +94,18 @@ def test_a_status_that_is_not_in_sync_for_this_generation_needs_an_apply(body):
     assert recheck.need(body, child("7"), noted="7") is recheck.Need.NOT_APPLIED
     assert recheck.status_need(body) is recheck.Need.NOT_APPLIED
     assert recheck.status_need(gto(CONFIGMAP)) is None
+
+
+def test_a_child_event_at_the_noted_version_is_the_applys_own_write():
+    assert recheck.child_event("7", noted="7") is recheck.Verdict.OWN
+
+
+@pytest.mark.parametrize("noted", ["6", None], ids=["other-version", "nothing-noted"])
+def test_a_child_event_at_another_version_queues_an_apply(noted):
+    assert recheck.child_event("7", noted=noted) is recheck.Verdict.APPLY
+
+
+def test_a_child_event_during_an_applys_write_waits_for_its_note_but_not_for_ever():
+    assert recheck.child_event("7", noted=recheck.WRITING) is recheck.Verdict.SETTLE
+    waited = recheck.SETTLE_WAIT + 0.1  # the apply died before noting: treated as a change
+    assert recheck.child_event("7", noted=recheck.WRITING, waited=waited) is recheck.Verdict.APPLY
