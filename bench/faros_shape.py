@@ -1,4 +1,5 @@
-"""Faros in one shape: create, no-op resync, update and drift, on its own namespace and repo."""
+"""Faros in one shape: create, no-op resync, update, drifts and pushes, on its own namespace and
+repo; writes per object and the processes' peak memory."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tests.harness import cluster as cluster_harness
 from tests.harness import gitrepos, processes
 
 Result = dict[str, float | None]
-Alive = Callable[[], None]
+Alive = shapes.Running
 #: No write for this long after a resync: the resync (and any apply it queued) is over.
 QUIET = 2.0
 
@@ -25,10 +26,14 @@ def gittracks(namespace: str) -> str:
     return f"/apis/{names.API_VERSION}/namespaces/{namespace}/gittracks"
 
 
+DRIFTS = 20
+"""Drift reverts timed per shape (fewer for a repository of fewer ConfigMaps)."""
+
+
 def measure(
     ctx: Context, *, shape: str, broker_url: str | None
 ) -> tuple[Result, dict[str, int] | None]:
-    """Every Faros scenario under ``shape``: seconds per step, and the no-op's writes."""
+    """Every Faros scenario under ``shape``: seconds per step, writes per object, memory."""
     namespace = ctx.new_namespace(shape)
     files = manifests.files(count=ctx.count, namespace=namespace, updated=False)
     repo = gitrepos.make_repo(ctx.git_root, f"{shape}-{secrets.token_hex(3)}", [files])
@@ -39,15 +44,43 @@ def measure(
         hook=hook,
     ) as alive:  # fmt: skip
         _warm_up(ctx, shape=shape, alive=alive)
-        create = _create(ctx, namespace=namespace, repo=repo, alive=alive)
+        create, created = _counted(
+            ctx, namespace, lambda: _create(ctx, namespace=namespace, repo=repo, alive=alive)
+        )
         noop, found = _noop(ctx, namespace=namespace, sha=repo.commits[0], alive=alive)
-        update = _update(ctx, namespace=namespace, repo=repo, alive=alive)
-        drift = _drift(ctx, namespace=namespace, alive=alive)
+        update, updated = _counted(
+            ctx, namespace, lambda: _update(ctx, namespace=namespace, repo=repo, alive=alive)
+        )
+        drifts = _drifts(ctx, namespace=namespace, alive=alive)
         pushes = webhooks.latencies(ctx, namespace=namespace, repo=repo, port=hook.port,
                                     secret=HOOK_SECRET, alive=alive)  # fmt: skip
-    writes = None if found is None else sum(found.values())
-    result = {"create": create, "noop": noop, "noop_writes": writes, "update": update}
-    return {**result, "drift": drift, **webhooks.summary(pushes)}, found
+        memory = alive.peak_rss()
+    changed = len(manifests.changed(ctx.count))
+    result: Result = {
+        "create": create, "create_writes": _per(created, ctx.count),
+        "noop": noop, "noop_writes": None if found is None else sum(found.values()),
+        "update": update, "update_writes": _per(updated, changed),
+        **observe.percentiles(drifts, prefix="drift"),
+        **observe.percentiles(pushes, prefix="push"),
+        "rss_largest": max(memory.values()), "rss_total": sum(memory.values()),
+    }  # fmt: skip
+    return result, found
+
+
+def _counted(ctx: Context, namespace: str, step: Callable[[], float]) -> tuple[float, int | None]:
+    """Run ``step``; its seconds, and Faros's writes in ``namespace`` until they settled."""
+    mark = cluster_harness.audit_lines(ctx.cluster) if ctx.counts_writes else 0
+    elapsed = step()
+    if not ctx.counts_writes:
+        return elapsed, None
+    found = observe.settled(
+        ctx.cluster, mark=mark, namespace=namespace, quiet=QUIET, timeout=ctx.timeout
+    )
+    return elapsed, sum(found.values())
+
+
+def _per(writes: int | None, objects: int) -> float | None:
+    return None if writes is None or not objects else writes / objects
 
 
 HOOK_SECRET = secrets.token_hex(16)
@@ -119,11 +152,17 @@ def _update(ctx: Context, *, namespace: str, repo: gitrepos.Repo, alive: Alive) 
     return time.monotonic() - began
 
 
-def _drift(ctx: Context, *, namespace: str, alive: Alive) -> float:
-    """Seconds from a hand edit of one ConfigMap until Faros has put its data back."""
-    name = manifests.name_of(0)
+def _drifts(ctx: Context, *, namespace: str, alive: Alive) -> list[float]:
+    """Seconds from a hand edit of a ConfigMap until Faros put its data back, one at a time."""
+    configmaps = [i for i in range(ctx.count) if manifests.kind_of(i) == "ConfigMap"]
+    return [_drift(ctx, namespace=namespace, index=i, alive=alive) for i in configmaps[:DRIFTS]]
+
+
+def _drift(ctx: Context, *, namespace: str, index: int, alive: Alive) -> float:
+    """Seconds from a hand edit of ConfigMap ``index`` until Faros has put its data back."""
+    name = manifests.name_of(index)
     path = f"/api/v1/namespaces/{namespace}/configmaps/{name}"
-    want = manifests.wanted(count=ctx.count, namespace=namespace, updated=True, indices=[0])
+    want = manifests.wanted(count=ctx.count, namespace=namespace, updated=True, indices=[index])
     began = time.monotonic()
     ctx.kube.request("PATCH", path, body={"data": {"version": "drifted"}},
                      content_type=client.MERGE_PATCH)  # fmt: skip

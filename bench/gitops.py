@@ -15,11 +15,11 @@ import json
 import signal
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench import baseline, faros_shape, manifests, observe, report, shapes
+from bench import baseline, faros_shape, limit, manifests, observe, report, shapes
 from bench.context import Context
 from faros.kube import client
 from faros.testing import controlplane
@@ -89,6 +89,15 @@ def measure_all(
     writes: dict[str, dict[str, int] | None] = {}
     print(f"kubectl apply of {ctx.count} objects ...", file=sys.stderr)
     results[report.BASELINE], writes[report.BASELINE] = baseline.measure(ctx)
+    print(f"kubectl apply --server-side of {ctx.count} objects ...", file=sys.stderr)
+    results[report.SERVER_SIDE], writes[report.SERVER_SIDE] = baseline.measure(
+        ctx, server_side=True
+    )
+    print(f"the physical limit: {ctx.count} raw creates ...", file=sys.stderr)
+    namespace = ctx.new_namespace("limit")
+    bodies = manifests.bodies(count=ctx.count, namespace=namespace)
+    results[report.LIMIT] = {"create": limit.create(ctx.cluster.kubeconfig, bodies)}
+    writes[report.LIMIT] = None
     for shape in chosen:
         print(f"faros {shape} ...", file=sys.stderr)
         column = f"faros-{shape}"
@@ -125,17 +134,23 @@ def _terminated(signum: int, _frame: object) -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m bench.gitops``: measure, print the table, write the JSON."""
     args = parse(argv)
+    return finish(lambda workdir: run(args, workdir=workdir), out=args.out)
+
+
+def finish(measure: Callable[[Path], dict[str, Any]], *, out: Path) -> int:
+    """Run ``measure`` in a temporary folder (gone afterwards, also on an error or SIGTERM);
+    print its table and write its JSON to ``out``. The exit code of a benchmark command."""
     signal.signal(signal.SIGTERM, _terminated)
     try:
         with tempfile.TemporaryDirectory(prefix="faros-bench-") as tmp:
-            doc = run(args, workdir=Path(tmp))
+            doc = measure(Path(tmp))
     except observe.BenchError as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(doc, indent=2) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=2) + "\n")
     print(report.table(doc))
-    print(f"\nwritten: {args.out}", file=sys.stderr)
+    print(f"\nwritten: {out}", file=sys.stderr)
     return 0
 
 

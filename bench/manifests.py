@@ -70,6 +70,11 @@ def _service(meta: dict[str, Any], name: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": spec}
 
 
+def bodies(*, count: int, namespace: str) -> list[dict[str, Any]]:
+    """Every manifest at version 1 (what the create makes)."""
+    return [body(index=index, namespace=namespace, version="1") for index in range(count)]
+
+
 def files(*, count: int, namespace: str, updated: bool) -> dict[str, str]:
     """Every manifest as a file (JSON is YAML): ``<name>.yaml`` -> content."""
     return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import statistics
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -94,3 +95,13 @@ def settled(
         if now != last:
             last, still_since = now, time.monotonic()
     return last
+
+
+def percentiles(values: list[float], *, prefix: str) -> dict[str, float | None]:
+    """``<prefix>_p50`` and ``<prefix>_p99`` of ``values`` (None when there are none; with
+    few values the p99 is the worst)."""
+    if not values:
+        return {f"{prefix}_p50": None, f"{prefix}_p99": None}
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {f"{prefix}_p50": statistics.median(ordered), f"{prefix}_p99": p99}

@@ -14,15 +14,26 @@ import faros
 from faros.kube import client
 
 BASELINE = "kubectl"
+SERVER_SIDE = "kubectl-ss"
+BASELINES = (BASELINE, SERVER_SIDE)
+"""``kubectl apply`` client-side (Faros's default strategy) and ``--server-side``."""
+LIMIT = "limit"
+"""The physical limit: the same creates from a minimal parallel raw-HTTP client."""
 #: (key, unit, what) of each row, in table order.
 SCENARIOS = (
     ("create", "s", "create N objects"),
+    ("create_writes", "writes/object", "API writes per created object"),
+    ("of_limit", "fraction", "create throughput as a fraction of the physical limit"),
     ("noop", "s", "no-op resync / apply"),
     ("noop_writes", "writes", "API writes of the no-op"),
     ("update", "s", "update 10 % of them"),
-    ("drift", "s", "revert one hand edit"),
+    ("update_writes", "writes/object", "API writes per changed object"),
+    ("drift_p50", "s", "revert a hand edit, p50"),
+    ("drift_p99", "s", "revert a hand edit, p99"),
     ("push_p50", "s", "push -> applied through the webhook receiver, p50"),
     ("push_p99", "s", "push -> applied through the webhook receiver, p99"),
+    ("rss_largest", "MiB", "peak RSS of the largest process (a worker with its pool)"),
+    ("rss_total", "MiB", "peak RSS of all the shape's processes together"),
 )
 
 
@@ -33,14 +44,31 @@ def ratio(value: float | None, *, base: float | None) -> float | None:
     return value / base
 
 
-def scenarios(results: Mapping[str, Mapping[str, float | None]]) -> dict[str, Any]:
-    """Per scenario: its unit, the value of every column, and each Faros column / kubectl."""
+def faros_columns(columns: Sequence[str]) -> list[str]:
+    """The measured Faros columns (neither a baseline nor the limit)."""
+    return [c for c in columns if c not in (*BASELINES, LIMIT)]
+
+
+Row = tuple[str, str, str]
+
+
+def scenarios(
+    results: Mapping[str, Mapping[str, float | None]], *, rows: Sequence[Row] = SCENARIOS
+) -> dict[str, Any]:
+    """Per scenario: its unit, the value of every column, and each Faros column's ratio to each
+    baseline (``ratios``: to kubectl; ``ratios_ss``: to kubectl --server-side)."""
+    with_limit = {column: dict(values) for column, values in results.items()}
+    limit = (results.get(LIMIT) or {}).get("create")
+    for column in faros_columns(list(results)):
+        with_limit[column]["of_limit"] = ratio(limit, base=with_limit[column].get("create"))
     table: dict[str, Any] = {}
-    for key, unit, what in SCENARIOS:
-        values = {column: results[column].get(key) for column in results}
-        base = values.get(BASELINE)
-        ratios = {c: ratio(v, base=base) for c, v in values.items() if c != BASELINE}
-        table[key] = {"unit": unit, "what": what, "values": values, "ratios": ratios}
+    for key, unit, what in rows:
+        values = {column: with_limit[column].get(key) for column in with_limit}
+        row: dict[str, Any] = {"unit": unit, "what": what, "values": values}
+        for field, baseline in (("ratios", BASELINE), ("ratios_ss", SERVER_SIDE)):
+            base = values.get(baseline)
+            row[field] = {c: ratio(values[c], base=base) for c in faros_columns(list(values))}
+        table[key] = row
     return table
 
 
@@ -51,6 +79,7 @@ def document(
     machine: Mapping[str, Any],
     count: int,
     changed: int,
+    rows: Sequence[Row] = SCENARIOS,
 ) -> dict[str, Any]:
     """The whole JSON document of one run."""
     return {
@@ -59,7 +88,7 @@ def document(
         "changed": changed,
         "columns": list(results),
         "machine": dict(machine),
-        "scenarios": scenarios(results),
+        "scenarios": scenarios(results, rows=rows),
         "noop_writes_by_request": dict(writes),
     }
 
@@ -67,7 +96,9 @@ def document(
 def _cell(value: float | None, *, unit: str) -> str:
     if value is None:
         return "n/a"
-    return f"{value:.0f}" if unit == "writes" else f"{value:.2f}"
+    if unit in ("writes", "MiB", "requests"):
+        return f"{value:.0f}"
+    return f"{value:.2f}"
 
 
 def _ratio_cell(value: float | None) -> str:
@@ -75,15 +106,20 @@ def _ratio_cell(value: float | None) -> str:
 
 
 def table(doc: Mapping[str, Any]) -> str:
-    """A Markdown table: one row per scenario, values then ratios to kubectl."""
+    """A Markdown table: one row per scenario, values then each Faros column's ratios to the
+    baselines."""
     columns: Sequence[str] = doc["columns"]
-    others = [c for c in columns if c != BASELINE]
-    header = ["scenario", *columns, *(f"{c}/kubectl" for c in others)]
+    others = faros_columns(columns)
+    present = [b for b in BASELINES if b in columns]
+    ratio_columns = [(c, b) for c in others for b in present]
+    header = ["scenario", *columns, *(f"{c}/{b}" for c, b in ratio_columns)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for key, row in doc["scenarios"].items():
         cells = [f"{key} ({row['unit']})"]
         cells += [_cell(row["values"][c], unit=row["unit"]) for c in columns]
-        cells += [_ratio_cell(row["ratios"][c]) for c in others]
+        for column, baseline in ratio_columns:
+            field = "ratios" if baseline == BASELINE else "ratios_ss"
+            cells.append(_ratio_cell(row[field][column]))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

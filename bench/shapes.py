@@ -2,9 +2,11 @@
 
 - ``run``: one ``faros run`` (watchers, schedule and task threads in one process, no Redis);
 - ``distributed``: ``faros watch``, ``faros beat``, two ``faros worker --concurrency=2`` and
-  ``faros receiver`` around the bench's own Redis.
+  ``faros receiver`` around the bench's own Redis (``workers`` says how many workers).
 
-Both serve the webhook receiver (``faros run`` itself, with ``--webhook-bind-address``).
+Both serve the webhook receiver (``faros run`` itself, with ``--webhook-bind-address``). Every
+process serves its metrics on a loopback port of its own; :class:`Running` reads them, and the
+peak resident memory of each process and its pool from ``/proc``.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import secrets
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench import observe
@@ -41,49 +45,108 @@ class Hook:
         return [f"--webhook-bind-address=127.0.0.1:{self.port}", f"--webhook-secret={self.secret}"]
 
 
-def commands(*, shape: str, broker_url: str | None, hook: Hook) -> dict[str, list[str]]:
+def commands(
+    *, shape: str, broker_url: str | None, hook: Hook | None, workers: int = 2
+) -> dict[str, list[str]]:
     """Process name -> ``faros`` arguments (without the common flags) for ``shape``."""
+    hooks = [] if hook is None else hook.flags
     if shape == "run":
-        return {"run": ["run", f"--broker-url={NO_REDIS}", *hook.flags]}
+        return {"run": ["run", f"--broker-url={NO_REDIS}", *hooks]}
     if broker_url is None:
         raise ValueError("the distributed shape needs a Redis URL")
     broker = f"--broker-url={broker_url}"
-    worker = ["worker", "--concurrency=2", broker]
-    return {"watch": ["watch", broker], "beat": ["beat", broker],
-            "worker-1": worker, "worker-2": worker,
-            "receiver": ["receiver", broker, *hook.flags]}  # fmt: skip
+    found = {"watch": ["watch", broker], "beat": ["beat", broker]}
+    for index in range(1, workers + 1):
+        found[f"worker-{index}"] = ["worker", "--concurrency=2", broker]
+    if hook is not None:
+        found["receiver"] = ["receiver", broker, *hooks]
+    return found
+
+
+@dataclasses.dataclass
+class Running:
+    """The processes of one shape: call it to check they all run."""
+
+    processes: dict[str, subprocess.Popen[bytes]]
+    ports: dict[str, int]
+    workdir: Path
+
+    def __call__(self) -> None:
+        _check_alive(self.processes, workdir=self.workdir)
+
+    def peak_rss(self) -> dict[str, float]:
+        """MiB: the peak resident memory (``VmHWM``) of each process, its pool's included (a
+        worker's pool processes are added to it: together they are what its pod holds)."""
+        return {name: sum(map(_peak_kib, _tree(p.pid))) / 1024
+                for name, p in self.processes.items()}  # fmt: skip
+
+    def counter(self, metric: str, *, labels: str = "") -> float:
+        """The sum over every process of the samples of ``metric`` (a counter or a histogram's
+        ``_count``) whose labels contain ``labels`` (e.g. ``task="sync"``), from the processes'
+        own ``/metrics``."""
+        total = 0.0
+        for port in self.ports.values():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as got:
+                    text = got.read().decode()
+            except OSError:
+                continue  # a process serving no metrics (beat)
+            pattern = rf"^{re.escape(metric)}(?:{{([^}}]*)}})? ([0-9.e+-]+)$"
+            found = re.findall(pattern, text, flags=re.MULTILINE)
+            total += sum(float(value) for inside, value in found if labels in inside)
+        return total
 
 
 @contextlib.contextmanager
 def started(
-    *, shape: str, kubeconfig: Path, broker_url: str | None, workdir: Path, hook: Hook
-) -> Iterator[Callable[[], None]]:
-    """Start the processes of ``shape``; yield a check that raises if one of them exited."""
-    running: dict[str, subprocess.Popen[bytes]] = {}
+    *, shape: str, kubeconfig: Path, broker_url: str | None, workdir: Path, hook: Hook | None,
+    workers: int = 2, sync_period: str = SYNC_PERIOD, extra: tuple[str, ...] = (),
+) -> Iterator[Running]:  # fmt: skip
+    """Start the processes of ``shape``; yield them (calling it raises if one exited)."""
+    running = Running({}, {}, workdir)
     env = {**os.environ, "FAROS_BEAT_KEY_PREFIX": f"faros:beat:bench-{secrets.token_hex(3)}:"}
+    chosen = commands(shape=shape, broker_url=broker_url, hook=hook, workers=workers)
     try:
-        for name, args in commands(shape=shape, broker_url=broker_url, hook=hook).items():
-            running[name] = _spawn(name, args, kubeconfig=kubeconfig, workdir=workdir, env=env)
-        yield lambda: _check_alive(running, workdir=workdir)
+        for name, args in chosen.items():
+            port = processes.free_port()
+            common = [f"--kubeconfig={kubeconfig}", "--allow-file-urls",
+                      f"--metrics-bind-address=127.0.0.1:{port}", f"--sync-period={sync_period}",
+                      f"--repository-dir={workdir / name / 'repositories'}", *extra]  # fmt: skip
+            running.processes[name] = _spawn(name, [*args, *common], workdir=workdir, env=env)
+            running.ports[name] = port
+        yield running
     finally:
-        for process in running.values():
+        for process in running.processes.values():
             processes.stop(process, timeout=30)
 
 
 def _spawn(
-    name: str, args: list[str], *, kubeconfig: Path, workdir: Path, env: dict[str, str]
+    name: str, args: list[str], *, workdir: Path, env: dict[str, str]
 ) -> subprocess.Popen[bytes]:
     folder = workdir / name
     folder.mkdir(parents=True, exist_ok=True)
-    common = [
-        f"--kubeconfig={kubeconfig}",
-        "--allow-file-urls",
-        "--metrics-bind-address=0",
-        f"--sync-period={SYNC_PERIOD}",
-        f"--repository-dir={folder / 'repositories'}",
-    ]
     proc_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics")}
-    return processes.spawn([FAROS, *args, *common], log=log_of(workdir, name=name), env=proc_env)
+    return processes.spawn([FAROS, *args], log=log_of(workdir, name=name), env=proc_env)
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and every descendant (from ``/proc/<pid>/task/*/children``)."""
+    found, todo = [], [pid]
+    while todo:
+        each = todo.pop()
+        found.append(each)
+        for task in Path(f"/proc/{each}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo += [int(child) for child in task.read_text().split()]
+    return found
+
+
+def _peak_kib(pid: int) -> int:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
 
 
 def log_of(workdir: Path, *, name: str) -> Path:

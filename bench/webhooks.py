@@ -11,7 +11,6 @@ import functools
 import hashlib
 import hmac
 import json
-import statistics
 import time
 import urllib.request
 from typing import Any
@@ -51,15 +50,6 @@ def latencies(
         )  # fmt: skip
         found.append(time.monotonic() - began)
     return found
-
-
-def summary(values: list[float]) -> dict[str, float | None]:
-    """The p50 and p99 rows of the report."""
-    if not values:
-        return {"push_p50": None, "push_p99": None}
-    ordered = sorted(values)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return {"push_p50": statistics.median(ordered), "push_p99": p99}
 
 
 def _deliver(port: int, *, secret: str, url: str, branch: str) -> None:

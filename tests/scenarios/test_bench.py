@@ -15,10 +15,11 @@ import pytest
 from bench import report
 from tests.harness import cluster as cluster_harness
 
-COLUMNS = ["kubectl", "faros-run", "faros-distributed"]
+COLUMNS = ["kubectl", "kubectl-ss", "limit", "faros-run", "faros-distributed"]
+FAROS_COLUMNS = COLUMNS[3:]
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(300)
 def test_bench_reports_every_scenario(cluster, tmp_path):
     out = tmp_path / "bench.json"
     command = [sys.executable, "-m", "bench.gitops", "--objects=6", f"--out={out}",
@@ -26,9 +27,10 @@ def test_bench_reports_every_scenario(cluster, tmp_path):
     if cluster.audit_log is not None:
         command.append(f"--audit-log={cluster.audit_log}")
     done = subprocess.run(command, cwd=cluster_harness.REPO, capture_output=True, text=True,
-                          timeout=230, check=False)  # fmt: skip
+                          timeout=290, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert "| create (s) |" in done.stdout
+    assert "faros-run/kubectl-ss" in done.stdout
 
     doc = json.loads(out.read_text())
     assert doc["objects"] == 6
@@ -38,31 +40,42 @@ def test_bench_reports_every_scenario(cluster, tmp_path):
     assert set(doc["scenarios"]) == {key for key, _, _ in report.SCENARIOS}
     for key in ("create", "noop", "update"):
         _assert_timed(doc["scenarios"][key], with_baseline=True)
-    for key in ("drift", "push_p50", "push_p99"):
+    for key in ("drift_p50", "drift_p99", "push_p50", "push_p99", "rss_largest", "rss_total"):
         _assert_timed(doc["scenarios"][key], with_baseline=False)
-    _assert_writes(doc["scenarios"]["noop_writes"], counted=cluster.audit_log is not None)
+    assert doc["scenarios"]["create"]["values"]["limit"] > 0
+    for column in FAROS_COLUMNS:
+        row = doc["scenarios"]["of_limit"]
+        limit, faros = (doc["scenarios"]["create"]["values"][c] for c in ("limit", column))
+        assert row["values"][column] == pytest.approx(limit / faros)
+    counted = cluster.audit_log is not None
+    _assert_writes(doc["scenarios"]["noop_writes"], counted=counted)
+    for key in ("create_writes", "update_writes"):
+        for column in FAROS_COLUMNS:
+            value = doc["scenarios"][key]["values"][column]
+            assert (value >= 1) if counted else value is None, (key, column, value)
 
 
 def _assert_timed(row, *, with_baseline: bool) -> None:
-    values, ratios = row["values"], row["ratios"]
-    for column in COLUMNS[1:]:
+    values = row["values"]
+    for column in FAROS_COLUMNS:
         assert values[column] > 0, row
-        if with_baseline:
-            assert values["kubectl"] > 0, row
-            assert ratios[column] == pytest.approx(values[column] / values["kubectl"])
-        else:
-            assert values["kubectl"] is None, row
-            assert ratios[column] is None, row
+        for baseline, field in (("kubectl", "ratios"), ("kubectl-ss", "ratios_ss")):
+            if with_baseline:
+                assert values[baseline] > 0, row
+                assert row[field][column] == pytest.approx(values[column] / values[baseline])
+            else:
+                assert values[baseline] is None, row
+                assert row[field][column] is None, row
 
 
 def _assert_writes(row, *, counted: bool) -> None:
     values = row["values"]
     if not counted:  # USE_EXISTING_CLUSTER: no audit log to count from
-        assert set(values.values()) == {None}, row
+        assert {values[c] for c in COLUMNS if c != "limit"} == {None}, row
         return
-    for column in COLUMNS:
+    for column in (c for c in COLUMNS if c != "limit"):
         assert isinstance(values[column], int), row
         assert values[column] >= 0, row
-    for column in COLUMNS[1:]:  # kubectl's no-op apply writes nothing: no ratio to 0
+    for column in FAROS_COLUMNS:  # kubectl's no-op apply writes nothing: no ratio to 0
         expected = values[column] / values["kubectl"] if values["kubectl"] else None
         assert row["ratios"][column] == expected, row
