@@ -306,7 +306,11 @@ class Watchers:
         if event == "SYNCED" or self.stop.is_set():
             return
         owner = routing.owning_gto(obj)
-        if owner is None:
+        with self._lock:
+            known = owner in self._gtos
+        if owner is None or not known:
+            # Not (or no longer) a GitTrackObject's: a child the garbage collector removes after
+            # its GitTrackObject went needs no apply (that apply would find nothing to do).
             return
         if event == "DELETED":
             self.dispatcher.apply(owner)

@@ -260,6 +260,8 @@ def test_a_child_event_that_outruns_the_applys_note_waits_for_it(kube, cluster, 
                           "ownerReferences": [{"apiVersion": names.API_VERSION,
                                                "kind": names.GITTRACKOBJECT, "controller": True,
                                                "name": key.name, "uid": "u"}]}}  # fmt: skip
+    made._on_gto(names.GITTRACKOBJECT, "ADDED", gto)
+    recorded.applies.clear()
     notes[identity.seen_key(key)] = recheck.WRITING
     made._on_child("ConfigMap.v1", "ADDED", child)
     assert made.settle() == 0, "the write is still being noted"
@@ -309,3 +311,25 @@ def _children_seen(made: runner.Watchers, namespace: str, count: int) -> None:
     running = made._children.get(("v1", "ConfigMap"))
     assert running is not None
     assert len([k for k in running.watcher.known if k[0] == namespace]) == count
+
+
+def test_children_collected_after_their_gittrackobject_queue_nothing(kube, cluster, rt, namespace):
+    """A GitTrackObject deleted (GitTrack deleted, or left Git): the garbage collector then
+    deletes its child. That deletion queues no apply: there is nothing left to apply. Before, a
+    namespace of 10,000 objects being deleted queued 10,000 applies that found nothing."""
+    objects = Objects(kube, rt)
+    gto = objects.apply(objects.put(configmap(namespace), namespace=namespace))
+    objects.apply(objects.put(configmap(namespace, "other"), namespace=namespace))  # keeps the
+    made, recorded = watchers(kube, cluster, namespace, noted=rt.locks.noted)  # ConfigMap watch
+    made.start()
+    try:
+        eventually(lambda: child_watch_synced(made, ("v1", "ConfigMap")), timeout=20)
+        recorded.applies.clear()
+        path = f"/apis/{names.API_VERSION}/namespaces/{namespace}/gittrackobjects"
+        kube.request("DELETE", f"{path}/{gto['metadata']['name']}",
+                     body={"propagationPolicy": "Background"})  # fmt: skip
+        eventually(lambda: _cached_version(made, namespace, None), timeout=60)
+        time.sleep(0.5)
+        assert recorded.applies == []
+    finally:
+        made.shutdown()
