@@ -2,7 +2,8 @@
 
 - GitTracks and ClusterGitTracks (per the modes): keep one RedBeat entry each, queue an
   immediate sync when the spec changed, and after every (re)list re-derive all entries.
-- GitTrackObjects and ClusterGitTrackObjects: queue an apply when the spec changed, and
+- GitTrackObjects and ClusterGitTrackObjects: queue an apply when the spec changed (or, first
+  seen, when the status does not say it was applied as it is), and
   keep one child watch per kind they hold (started and stopped as they come and go).
 - Children: any change or deletion of an object a GitTrackObject controls queues its apply.
 Every enqueue goes through the de-duplication keys of ``faros.tasks.dispatch``. Several
@@ -83,6 +84,18 @@ class _Watch:
     stop: threading.Event
     resource: discovery.Resource | None = None
     """The child kind's resource (child watches only)."""
+
+
+def _needs_apply(obj: dict[str, Any], *, old: _Held | None, held: _Held) -> bool:
+    """Whether a GitTrackObject's event queues its apply: its spec changed, or it is new to
+    this process and its status does not say it was applied as it is (a watcher starting
+    beside 10,000 objects in sync queues nothing; their children's watch events and the
+    re-check look after them). One being deleted needs none."""
+    if (obj.get("metadata") or {}).get("deletionTimestamp"):
+        return False
+    if old is not None:
+        return old.generation != held.generation
+    return recheck.status_need(obj) is not None
 
 
 class Watchers:
@@ -268,7 +281,7 @@ class Watchers:
             old = self._gtos.get(key)
             self._gtos[key] = held
             watched = child_kind is None or child_kind in self._children
-        if old is None or old.generation != held.generation:
+        if _needs_apply(obj, old=old, held=held):
             self.dispatcher.apply(key)
         if old is not None and old.progress != held.progress:
             owner = routing.owning_gittrack(obj)

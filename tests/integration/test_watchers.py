@@ -333,3 +333,23 @@ def test_children_collected_after_their_gittrackobject_queue_nothing(kube, clust
         assert recorded.applies == []
     finally:
         made.shutdown()
+
+
+def test_a_starting_watcher_queues_applies_only_for_what_is_not_applied(
+    kube, cluster, rt, namespace
+):
+    """Restarting ``faros watch`` beside many objects in sync costs nothing: only a
+    GitTrackObject whose status says it was not applied as it is gets its apply queued."""
+    objects = Objects(kube, rt)
+    applied = objects.apply(objects.put(configmap(namespace), namespace=namespace))
+    pending = objects.put(configmap(namespace, "new"), namespace=namespace)  # never applied
+    made, recorded = watchers(kube, cluster, namespace, noted=rt.locks.noted)
+    made.start()
+    try:
+        eventually(lambda: child_watch_synced(made, ("v1", "ConfigMap")), timeout=20)
+        time.sleep(0.5)
+        names_queued = {key.name for key in recorded.applies}
+        assert names_queued == {pending["metadata"]["name"]}
+        assert applied["metadata"]["name"] not in names_queued
+    finally:
+        made.shutdown()
