@@ -49,6 +49,10 @@ unit: venv ## Unit tests only (pure, seconds)
 bench: venv ## GitOps benchmark, Faros vs kubectl (BENCH_ARGS="--objects 200"; docs/benchmarks.md)
 	$(BIN)/python -m bench.gitops $(BENCH_ARGS)
 
+.PHONY: bench-sources
+bench-sources: venv ## Many-sources benchmark (BENCH_ARGS="--gittracks 100"; docs/benchmarks.md)
+	$(BIN)/python -m bench.sources $(BENCH_ARGS)
+
 .PHONY: test
 test: install check ## Everything CI runs: install, check, unit + integration + heavy tests
 	$(BIN)/pytest -q $(PYTEST_ARGS)
