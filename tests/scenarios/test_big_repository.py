@@ -53,6 +53,16 @@ def converged(kube: client.Kube, namespace: str) -> None:
     assert len(held) == OBJECTS, f"{len(held)} of {OBJECTS}"
 
 
+@pytest.fixture(autouse=True)
+def _gone_afterwards(kube, namespace):
+    """Delete the test's 10,000 objects and wait until they are gone: left to the garbage
+    collector in the background, they delayed the next tests' deletions past their deadlines
+    (and their deletion events queued applies in the next test)."""
+    yield
+    kube.request("DELETE", f"/api/v1/namespaces/{namespace}")
+    eventually(lambda: no_namespace_terminating(kube), timeout=600, interval=5)
+
+
 def no_namespace_terminating(kube: client.Kube) -> None:
     found = kube.request("GET", "/api/v1/namespaces")["items"]
     terminating = [
@@ -92,9 +102,6 @@ def test_ten_thousand_objects_converge_under_faros_run(
 def test_ten_thousand_objects_converge_distributed(
     kube, worker_settings, git_root, git_servers, namespace, tmp_path
 ):
-    # The previous test's 10,000 objects go with its namespace: their deletion events would
-    # queue applies here (children deleted before their GitTrackObjects) and blur the count.
-    eventually(lambda: no_namespace_terminating(kube), timeout=600, interval=5)
     repo = gitrepos.make_repo(git_root, f"big-{secrets.token_hex(3)}", [files(namespace)])
     shape = Shape(worker_settings, tmp_path, beat_prefix=f"faros:beat:{secrets.token_hex(3)}:",
                   sync_period="10m", env={"FAROS_EVENTS": "summary"})  # fmt: skip
