@@ -20,7 +20,8 @@ import pytest
 from tests.harness import wait
 from tests.harness.webhook import Behaviour, Call, FailingWebhook
 
-pytestmark = pytest.mark.timeout(10)
+# func_only: the run's last test also tears down the session's control plane (slower)
+pytestmark = pytest.mark.timeout(10, func_only=True)
 
 
 @pytest.fixture
