@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, NoReturn, TypeVar
 
 from faros.api import names
-from faros.core import errors
+from faros.core import errors, prune
 
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.StrEnum)
@@ -141,6 +141,11 @@ def _choice(kind: type[E]) -> Callable[[str], E]:
         raise ValueError(f"invalid value {text!r} (expected one of {allowed})")
 
     return convert
+
+
+def _budget(text: str) -> str:
+    prune.parse_budget(text, source="--max-deletions")  # BudgetError is a ValueError
+    return text.strip()
 
 
 def _namespace(text: str) -> str:
@@ -409,6 +414,14 @@ class Settings:
     kube_api_burst: int = dataclasses.field(default=1000, metadata=_flag(
         "--kube-api-burst", convert=_burst, metavar="N",
         help="API requests allowed at once above --kube-api-qps",
+    ))  # fmt: skip
+    max_deletions: str = dataclasses.field(default="", metadata=_flag(
+        "--max-deletions", convert=_budget, metavar="N|P%",
+        help="the deletion budget of a GitTrack without spec.prune.maxDeletions: a sync that "
+        "would delete more objects (a count, or a percentage of the GitTrack's objects) deletes "
+        "none until the commit is approved with the faros.pusher.com/approve-deletions "
+        "annotation; empty: no budget",
+        default_help="empty (no budget)",
     ))  # fmt: skip
     events: EventsMode = dataclasses.field(default=EventsMode.ALL, metadata=_flag(
         "--events", convert=_choice(EventsMode), metavar="MODE",

@@ -166,3 +166,27 @@ EVENT_TYPES: Mapping[EventReason, EventType] = MappingProxyType(
     }
 )
 """The Event type each reason is always posted with (spec sections 2.8 and 3.3)."""
+
+
+class ControlEvent(enum.StrEnum):
+    """Reasons of our own Events about the operator controls (suspend, prune protection, the
+    deletion budget, break-glass). Not the original's: additive."""
+
+    CHILD_DELETED = "ChildDeleted"
+    """Garbage collection deletes a child: names it and the commit it left."""
+    CHILD_RELEASED = "ChildReleased"
+    """A prune-protected child was released (left in the cluster, no longer managed)."""
+    DELETION_BUDGET_EXCEEDED = "DeletionBudgetExceeded"
+    SUSPENDED = "Suspended"
+    RESUMED = "Resumed"
+
+
+CONTROL_EVENT_TYPES: Mapping[ControlEvent, EventType] = MappingProxyType(
+    {
+        ControlEvent.CHILD_DELETED: EventType.NORMAL,
+        ControlEvent.CHILD_RELEASED: EventType.NORMAL,
+        ControlEvent.DELETION_BUDGET_EXCEEDED: EventType.WARNING,
+        ControlEvent.SUSPENDED: EventType.NORMAL,
+        ControlEvent.RESUMED: EventType.NORMAL,
+    }
+)

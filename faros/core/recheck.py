@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from faros.core import delivery, identity
+from faros.core import delivery, identity, prune
 
 _SCALE = 2**64
 
@@ -31,6 +31,8 @@ class Need(enum.StrEnum):
     """Its child does not exist."""
     MOVED = "moved"
     """Its child changed since an apply last left it in sync (or that is not known)."""
+    RELEASE = "release"
+    """It is being deleted, prune-protected: its child must be released first."""
 
 
 def offset(key: identity.ObjectKey, *, period: float) -> float:
@@ -53,9 +55,29 @@ def is_due(slot: float, *, since: float, until: float, period: float) -> bool:
     return slot > start or slot <= end
 
 
+def _deleting(gto: Mapping[str, Any]) -> bool:
+    return bool((gto.get("metadata") or {}).get("deletionTimestamp"))
+
+
 def status_need(gto: Mapping[str, Any]) -> Need | None:
-    """What the status alone tells (when no watch holds the child to compare with)."""
+    """What the status alone tells (when no watch holds the child to compare with). One being
+    deleted needs nothing, unless its child must be released first."""
+    if _deleting(gto):
+        return Need.RELEASE if prune.needs_release(gto) else None
     return None if delivery.is_generation_applied(gto) else Need.NOT_APPLIED
+
+
+def event_needs_apply(gto: Mapping[str, Any], *, old_generation: int | None) -> bool:
+    """Whether a GitTrackObject's watch event queues its apply: its spec changed, or it is new
+    to this process (``old_generation`` None) and its status does not say it was applied as it
+    is (a watcher starting beside 10,000 objects in sync queues nothing; their children's watch
+    events and the re-check look after them). One being deleted needs one only when its child
+    must be released first."""
+    if _deleting(gto):
+        return prune.needs_release(gto)
+    if old_generation is not None:
+        return old_generation != int((gto.get("metadata") or {}).get("generation") or 0)
+    return status_need(gto) is not None
 
 
 def need(
@@ -64,6 +86,8 @@ def need(
     """Whether the GitTrackObject ``gto`` needs an apply, given its child's metadata as the
     watch holds it (None: absent) and the child's resourceVersion noted by the last apply
     that left it in sync (None: not known)."""
+    if _deleting(gto):
+        return status_need(gto)
     if not delivery.is_generation_applied(gto):
         return Need.NOT_APPLIED
     if child is None:

@@ -77,6 +77,11 @@ class GcPlan:
     """Why garbage collection does not run this sync; "" when it runs."""
     waiting: tuple[identity.ObjectKey, ...] = ()
     """Left over, but holding a kind discovery could not resolve this sync: kept for now."""
+    protect: tuple[identity.ObjectKey, ...] = ()
+    """Left over and prune-protected: their children are released, then they are deleted."""
+    blocked: tuple[str, str] = ("", "")
+    """(reason, message) when a rule stopped garbage collection this sync (the deletion
+    budget): nothing is deleted or released; ("", "") when none did."""
 
     @property
     def waiting_message(self) -> str:

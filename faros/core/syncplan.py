@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from faros.api import names
-from faros.core import delivery, identity, rules, synccalc
+from faros.core import delivery, identity, prune, rules, synccalc
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -45,6 +45,8 @@ class Step:
     action: Action
     in_sync: bool
     """The existing GitTrackObject already says ObjectInSync=True."""
+    finalizers: tuple[str, ...] | None = None
+    """An update's new ``metadata.finalizers`` (prune protection came or went); None: kept."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -161,6 +163,7 @@ def plan(
                 body=body,
                 action=write_needed(current, body),
                 in_sync=current is not None and is_in_sync(current),
+                finalizers=_finalizers(current, protected=prune.is_protected(manifest)),
             )
         )
     ignored += [
@@ -284,6 +287,8 @@ def gto_body(
     }
     if gto.namespace:
         metadata["namespace"] = gto.namespace
+    if prune.is_protected(manifest):
+        metadata["finalizers"] = [prune.RELEASE_FINALIZER]
     if annotations:
         metadata["annotations"] = dict(annotations)
     return {
@@ -323,16 +328,29 @@ def is_in_sync(body: Mapping[str, Any]) -> bool:
     return delivery.is_generation_applied(body)
 
 
-def update_patch(body: Mapping[str, Any]) -> dict[str, Any]:
+def update_patch(
+    body: Mapping[str, Any], *, finalizers: Sequence[str] | None = None
+) -> dict[str, Any]:
     """The merge patch that makes an existing GitTrackObject equal to ``body``'s spec and owner
-    (its other labels and annotations are left alone)."""
+    (its other labels and annotations are left alone), and sets ``finalizers`` when given."""
     metadata = {
         "labels": body["metadata"]["labels"],
         "ownerReferences": body["metadata"]["ownerReferences"],
     }
     if "annotations" in body["metadata"]:
         metadata["annotations"] = body["metadata"]["annotations"]
+    if finalizers is not None:
+        metadata["finalizers"] = list(finalizers)
     return {"metadata": metadata, "spec": body["spec"]}
+
+
+def _finalizers(current: Mapping[str, Any] | None, *, protected: bool) -> tuple[str, ...] | None:
+    """The finalizers an existing GitTrackObject needs when prune protection came or went."""
+    if current is None:
+        return None
+    have = list((current.get("metadata") or {}).get("finalizers") or [])
+    want = prune.finalizers(have, protected=protected)
+    return None if want == have else tuple(want)
 
 
 def write_needed(current: Mapping[str, Any] | None, body: Mapping[str, Any]) -> Action:
@@ -343,8 +361,10 @@ def write_needed(current: Mapping[str, Any] | None, body: Mapping[str, Any]) -> 
     owned = meta.get("ownerReferences", []) == body["metadata"]["ownerReferences"]
     labels = meta.get("labels") or {}
     labelled = all(labels.get(key) == value for key, value in body["metadata"]["labels"].items())
+    finalizing = prune.RELEASE_FINALIZER in (meta.get("finalizers") or [])
+    protected = prune.RELEASE_FINALIZER in body["metadata"].get("finalizers", [])
     same = owned and labelled and current.get("spec") == body["spec"]
-    return Action.NOTHING if same else Action.UPDATE
+    return Action.NOTHING if same and finalizing == protected else Action.UPDATE
 
 
 def is_inventory_complete(previous: Mapping[str, Any] | None, *, labelled: int) -> bool:

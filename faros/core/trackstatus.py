@@ -125,6 +125,9 @@ def _collected(report: SyncReport, current: Sequence[types.Condition]) -> _Setti
     """ChildrenGarbageCollected: skipped, failed, partly waiting for discovery, or done."""
     if report.gc.skipped:
         return _not_run(current, _GC, why=report.gc.skipped)
+    reason, message = report.gc.blocked
+    if reason:
+        return (conditions.ConditionStatus.FALSE, reason, redact.message(message))
     waiting = report.gc.waiting_message
     if report.gc_errors:
         return _result(_GC, [*report.gc_errors, waiting] if waiting else report.gc_errors)

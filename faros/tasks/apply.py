@@ -10,16 +10,29 @@ from __future__ import annotations
 
 import datetime
 import logging
+import threading
 import time
 from typing import Any
 
 from faros import config, metrics
 from faros.api import conditions, names
-from faros.core import applyplan, delivery, errors, health, identity, readiness, recheck, samples
+from faros.core import (
+    applyplan,
+    delivery,
+    errors,
+    health,
+    identity,
+    prune,
+    readiness,
+    recheck,
+    routing,
+    samples,
+    suspension,
+)
 from faros.core.webhooks import pushstamp
 from faros.kube import client, discovery
 from faros.kube import errors as kube_errors
-from faros.tasks import report, runtime
+from faros.tasks import release, report, runtime
 from faros.tasks.app import DONE, Outcome, Result, again, busy, measured, reconcile_task
 
 logger = logging.getLogger(__name__)
@@ -76,6 +89,11 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Res
     now = datetime.datetime.now(datetime.UTC)
     reporter = report.Reporter(rt.kube, gto, events_namespace=rt.events_namespace(), now=now,
                                quiet=rt.settings.events is config.EventsMode.SUMMARY)  # fmt: skip
+    if gto["metadata"].get("deletionTimestamp"):
+        return _deleting(rt, gto, reporter, attempt=attempt)
+    if _suspended(rt, gto):
+        logger.debug("apply skipped: suspended", extra={"gto": key.namespaced_name})
+        return DONE
     applier = Applier(rt, gto, reporter)
     try:
         child = applier.child()
@@ -96,6 +114,53 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Res
     _record(gto, child, changed=changed, healthy=state.status is health.Status.CURRENT)
     _remember(rt, key, applier.seen)
     return DONE
+
+
+def _deleting(
+    rt: runtime.Runtime, gto: dict[str, Any], reporter: report.Reporter, *, attempt: int
+) -> Result:
+    """A GitTrackObject being deleted gets no apply; a prune-protected one (its GitTrack was
+    deleted) has its child released first, so the garbage collector leaves the child."""
+    if not prune.needs_release(gto):
+        return DONE
+    try:
+        release.release(rt, gto, reporter, why="its GitTrackObject is being deleted")
+    except Exception as error:  # every failure goes through the one policy
+        verdict = errors.verdict(error)
+        logger.warning("release failed", extra={"gto": reporter.label, "error": str(error)})
+        if verdict.terminal:
+            return Result(Outcome.TERMINAL)
+        return again(Outcome.RETRY, attempt=attempt, retry_after=verdict.retry_after)
+    return DONE
+
+
+SUSPENSION_TTL = 2.0
+"""Seconds a worker process trusts what it read of a GitTrack's ``spec.suspend``."""
+_suspensions: dict[identity.ObjectKey, tuple[float, bool]] = {}
+_suspensions_guard = threading.Lock()
+
+
+def _suspended(rt: runtime.Runtime, gto: dict[str, Any]) -> bool:
+    """True when the GitTrack owning ``gto`` is suspended (read at most every
+    ``SUSPENSION_TTL`` seconds per GitTrack and process: an apply costs no extra read then)."""
+    owner = routing.owning_gittrack(gto)
+    if owner is None:
+        return False
+    now = time.monotonic()
+    with _suspensions_guard:
+        known = _suspensions.get(owner)
+    if known is not None and known[0] > now:
+        return known[1]
+    path = discovery.own(owner.kind).path(namespace=owner.namespace, name=owner.name)
+    try:
+        suspended = suspension.is_suspended(rt.kube.request("GET", path))
+    except kube_errors.NotFound:
+        suspended = False
+    with _suspensions_guard:
+        if len(_suspensions) > 10_000:
+            _suspensions.clear()
+        _suspensions[owner] = (now + SUSPENSION_TTL, suspended)
+    return suspended
 
 
 def _remember(

@@ -65,9 +65,11 @@ class Reporter:
 
         A per-object success Event is only logged when ``quiet``, unless ``always``.
         """
-        kind = conditions.EventType.NORMAL  # our own reasons (``Synced``) are all Normal
+        kind = conditions.EventType.NORMAL  # ``Synced`` and other own reasons: Normal
         if isinstance(reason, conditions.EventReason):
             kind = conditions.EVENT_TYPES[reason]
+        elif isinstance(reason, conditions.ControlEvent):
+            kind = conditions.CONTROL_EVENT_TYPES[reason]
         message = redact.message(message)
         level = logging.WARNING if kind is conditions.EventType.WARNING else logging.INFO
         if self.quiet and not always and reason in QUIET:

@@ -23,9 +23,11 @@ from faros.core import (
     dependencies,
     errors,
     identity,
+    prune,
     readiness,
     redact,
     rules,
+    suspension,
     synccalc,
     syncevents,
     syncplan,
@@ -35,7 +37,7 @@ from faros.core import (
 from faros.core.webhooks import pushstamp
 from faros.kube import client, discovery, reads
 from faros.kube import errors as kube_errors
-from faros.tasks import gitsource, report, runtime
+from faros.tasks import gitsource, release, report, runtime
 from faros.tasks.app import DONE, Outcome, Result, again, busy, measured, reconcile_task
 
 logger = logging.getLogger(__name__)
@@ -142,7 +144,7 @@ class Sync:
 
     def run(self) -> None:
         """The whole sync; any Git error stops it before anything is written but status."""
-        if self._held_back() or self._unchanged():
+        if self._suspended() or self._held_back() or self._unchanged():
             return
         try:
             snapshot, files = gitsource.fetch_files(
@@ -181,7 +183,8 @@ class Sync:
             existing=owned, files=files, results=results, unresolved=plan.unresolved,
             held={key: syncplan.held_child(existing[key]) for key in owned},
         )  # fmt: skip
-        gc_errors = self._collect(gc)
+        gc = self._gate(gc, {key: existing[key] for key in owned}, commit=snapshot.commit)
+        gc_errors = self._collect(gc, existing, commit=snapshot.commit)
         self.children = [
             readiness.child(existing[step.gto])
             if step.action is syncplan.Action.NOTHING and step.gto in existing
@@ -279,6 +282,33 @@ class Sync:
             logger.info("push time kept", extra={"gittrack": self.reporter.label,
                                                  "error": str(error)})  # fmt: skip
 
+    def _suspended(self) -> bool:
+        """``spec.suspend``: fetch, apply and delete nothing; say so once (condition, Event)."""
+        if not suspension.is_suspended(self.gittrack):
+            return False
+        counters = dict.fromkeys(trackstatus.COUNTERS, 0)  # required by the schema
+        status: dict[str, Any] = {**counters, **self.previous}
+        status["conditions"] = suspension.with_suspension(
+            list(status.get("conditions") or []), suspended=True, now=self.now
+        )
+        status["observedGeneration"] = int(self.gittrack["metadata"].get("generation") or 0)
+        if trackstatus.status_changed(self.previous or None, status):
+            self.reporter.save(status)
+            if not suspension.was_suspended(self.previous):
+                self.reporter.event(conditions.ControlEvent.SUSPENDED,
+                                    "Suspended: no syncs, applies or drift reverts until "
+                                    "spec.suspend is false")  # fmt: skip
+        return True
+
+    def _resumed(self, status: dict[str, Any]) -> dict[str, Any]:
+        """``status`` with Suspended=False when it said True (announced once)."""
+        status["conditions"] = suspension.with_suspension(
+            list(status.get("conditions") or []), suspended=False, now=self.now
+        )
+        if suspension.was_suspended(self.previous) and not suspension.was_suspended(status):
+            self.reporter.event(conditions.ControlEvent.RESUMED, "Resumed: syncing again")
+        return status
+
     def _held_back(self) -> bool:
         """Apply nothing while a dependency (``spec.dependsOn``) is not Ready; report a cycle.
 
@@ -314,6 +344,7 @@ class Sync:
         counters = dict.fromkeys(trackstatus.COUNTERS, 0)  # required by the schema
         status = readiness.with_readiness({**counters, **self.previous}, state, now=self.now)
         status["observedGeneration"] = int(self.gittrack["metadata"].get("generation") or 0)
+        status = self._resumed(status)
         if trackstatus.status_changed(self.previous or None, status):
             self.reporter.save(status)
         return True
@@ -433,7 +464,7 @@ class Sync:
                 self.rt.kube.request(
                     "PATCH",
                     resource.path(namespace=step.gto.namespace, name=name),
-                    body=syncplan.update_patch(step.body),
+                    body=syncplan.update_patch(step.body, finalizers=step.finalizers),
                     content_type=client.MERGE_PATCH,
                 )
                 self.reporter.event(Reason.UPDATE_SUCCESSFUL, f"Updated child '{name}'")
@@ -468,14 +499,60 @@ class Sync:
         action = syncplan.write_needed(current, step.body)
         return self._write(dataclasses.replace(step, action=action, in_sync=False))
 
-    def _collect(self, gc: synccalc.GcPlan) -> list[str]:
-        """Delete what the GitTrack no longer names; release what it now ignores."""
+    def _gate(
+        self, gc: synccalc.GcPlan, owned: dict[identity.ObjectKey, dict[str, Any]], *, commit: str
+    ) -> synccalc.GcPlan:
+        """Prune protection and the deletion budget (``faros.core.prune``); a budget stop is
+        announced once per commit (when the condition's message changes)."""
+        try:
+            budget = prune.budget_of(self.gittrack, default=self._default_budget())
+        except prune.BudgetError as error:  # bad input: nothing deleted until it is fixed
+            return synccalc.GcPlan(waiting=gc.waiting, blocked=(prune.BUDGET_INVALID, str(error)))
+        gated = prune.gate(gc, bodies=owned, budget=budget, commit=commit,
+                           approval=prune.approved(self.gittrack, commit=commit))  # fmt: skip
+        reason, message = gated.blocked
+        if reason and not self._said(conditions.GitTrackConditionType.CHILDREN_GARBAGE_COLLECTED,
+                                     message):  # fmt: skip
+            self.reporter.event(conditions.ControlEvent.DELETION_BUDGET_EXCEEDED, message)
+        return gated
+
+    def _default_budget(self) -> prune.Budget | None:
+        return prune.parse_budget(self.rt.settings.max_deletions, source="--max-deletions")
+
+    def _said(self, condition_type: str, message: str) -> bool:
+        """True when the previous status's condition already carries ``message``."""
+        found = transitions.find(self.previous.get("conditions") or [], condition_type)
+        return found is not None and found.get("message") == message
+
+    def _collect(
+        self,
+        gc: synccalc.GcPlan,
+        existing: dict[identity.ObjectKey, dict[str, Any]],
+        *,
+        commit: str,
+    ) -> list[str]:
+        """Delete what the GitTrack no longer names (announcing each), release the children of
+        the prune-protected ones, and release what it now ignores."""
         failures: list[str] = []
+        kept: set[identity.ObjectKey] = set()
+        for key in gc.protect:
+            try:
+                release.release(self.rt, existing[key], self.reporter,
+                                why=f"it is no longer in commit {commit}")  # fmt: skip
+            except (kube_errors.ApiError, errors.FarosError) as error:
+                kept.add(key)  # its child still holds the owner reference: not deleted now
+                self._failed(error)
+                failures.append(synccalc.gc_failure(gto=key, error=str(error)))
         doomed = [(key, "Background") for key in gc.delete]
-        doomed += [(key, "Orphan") for key in gc.release]
+        doomed += [(key, "Orphan") for key in (*gc.release, *gc.protect) if key not in kept]
         for key, propagation in doomed:
             path = discovery.own(key.kind).path(namespace=key.namespace, name=key.name)
             try:
+                if propagation == "Background":
+                    what = prune.label(syncplan.held_child(existing[key]),
+                                       fallback=key.namespaced_name)  # fmt: skip
+                    release.announce_deletion(self.reporter, what=what, gto=key.name,
+                                              commit=commit)  # fmt: skip
                 self.rt.kube.request("DELETE", path, body={"propagationPolicy": propagation})
                 logger.info("child deleted", extra={"gto": key.namespaced_name})
             except kube_errors.NotFound:
@@ -498,7 +575,7 @@ class Sync:
                                      children=self.children, waiting=self.waiting_for)  # fmt: skip
         else:
             state = readiness.assess(status=status, generation=generation, children=None)
-        status = readiness.with_readiness(status, state, now=self.now)
+        status = self._resumed(readiness.with_readiness(status, state, now=self.now))
         if report.source_error is not None:
             self._source_failed(report.source_error)
         if trackstatus.status_changed(self.previous or None, status):

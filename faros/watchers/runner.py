@@ -23,7 +23,16 @@ from typing import Any, Protocol
 
 from faros import config
 from faros.api import names
-from faros.core import dependencies, errors, identity, recheck, routing, syncplan
+from faros.core import (
+    dependencies,
+    errors,
+    identity,
+    prune,
+    recheck,
+    routing,
+    suspension,
+    syncplan,
+)
 from faros.kube import client, discovery, watch
 
 logger = logging.getLogger(__name__)
@@ -73,6 +82,8 @@ class _Held:
     child_kind: tuple[str, str] | None
     progress: tuple[str, str]
     """(ObjectInSync, Healthy) as its status says: its GitTrack follows their changes."""
+    owner: identity.ObjectKey | None = None
+    """The GitTrack (or ClusterGitTrack) controlling it."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -84,18 +95,6 @@ class _Watch:
     stop: threading.Event
     resource: discovery.Resource | None = None
     """The child kind's resource (child watches only)."""
-
-
-def _needs_apply(obj: dict[str, Any], *, old: _Held | None, held: _Held) -> bool:
-    """Whether a GitTrackObject's event queues its apply: its spec changed, or it is new to
-    this process and its status does not say it was applied as it is (a watcher starting
-    beside 10,000 objects in sync queues nothing; their children's watch events and the
-    re-check look after them). One being deleted needs none."""
-    if (obj.get("metadata") or {}).get("deletionTimestamp"):
-        return False
-    if old is not None:
-        return old.generation != held.generation
-    return recheck.status_need(obj) is not None
 
 
 class Watchers:
@@ -120,6 +119,8 @@ class Watchers:
         self._gittracks: dict[identity.ObjectKey, int] = {}
         self._depends: dict[identity.ObjectKey, tuple[identity.ObjectKey, ...]] = {}
         self._ready: dict[identity.ObjectKey, bool] = {}
+        self._suspended: set[identity.ObjectKey] = set()
+        """GitTracks whose ``spec.suspend`` is true: events of their objects are dropped."""
         self._gtos: dict[identity.ObjectKey, _Held] = {}
         self._main: dict[str, _Watch] = {}
         self._children: dict[tuple[str, str], _Watch] = {}
@@ -177,6 +178,7 @@ class Watchers:
         if event == "DELETED":
             self._gittracks.pop(key, None)
             self._depends.pop(key, None)
+            self._suspend(key, False)
             self.schedule.delete(key)
             self.dispatcher.sync(key)  # lets the sync forget the GitTrack's metrics
             self._wake_dependents(key)
@@ -184,13 +186,38 @@ class Watchers:
         old = self._gittracks.get(key)
         self._gittracks[key] = routing.generation(obj)
         self._depends[key] = tuple(dependencies.refs(obj))
+        resumed = self._suspend(key, suspension.is_suspended(obj))
         if old != self._gittracks[key]:
             self.schedule.upsert(key, period=self.period)
             self.dispatcher.sync(key)
+        if resumed:
+            self._resume(key)
         ready = dependencies.is_ready(obj)
         if self._ready.get(key) != ready:
             self._ready[key] = ready
             self._wake_dependents(key)
+
+    def _suspend(self, key: identity.ObjectKey, suspended: bool) -> bool:
+        """Note whether ``key`` is suspended; True when it was and is no longer (resumed)."""
+        with self._lock:
+            was = key in self._suspended
+            if suspended:
+                self._suspended.add(key)
+            else:
+                self._suspended.discard(key)
+        return was and not suspended
+
+    def _resume(self, key: identity.ObjectKey) -> None:
+        """Queue an apply of every GitTrackObject of a resumed GitTrack: drift that came while
+        it was suspended is reverted at once, not at the next re-check."""
+        with self._lock:
+            mine = [gto for gto, held in self._gtos.items() if held.owner == key]
+        for gto in mine:
+            self.dispatcher.apply(gto, force=True)
+
+    def _is_suspended(self, owner: identity.ObjectKey | None) -> bool:
+        with self._lock:
+            return owner is not None and owner in self._suspended
 
     def _wake_dependents(self, key: identity.ObjectKey) -> None:
         """Sync at once the GitTracks that depend on ``key`` (its readiness changed)."""
@@ -276,17 +303,19 @@ class Watchers:
                 self.dispatcher.refresh(owner)  # counters; and a missing one must be written
             return
         child_kind = routing.child_kind(obj)  # one decode per event, never of every GTO
-        held = _Held(routing.generation(obj), child_kind, routing.progress(obj))
+        owner = routing.owning_gittrack(obj)
+        held = _Held(routing.generation(obj), child_kind, routing.progress(obj), owner)
         with self._lock:
             old = self._gtos.get(key)
             self._gtos[key] = held
             watched = child_kind is None or child_kind in self._children
-        if _needs_apply(obj, old=old, held=held):
+        needed = recheck.event_needs_apply(
+            obj, old_generation=None if old is None else old.generation
+        )
+        if needed and (prune.needs_release(obj) or not self._is_suspended(owner)):
             self.dispatcher.apply(key)
-        if old is not None and old.progress != held.progress:
-            owner = routing.owning_gittrack(obj)
-            if owner is not None:
-                self.dispatcher.refresh(owner)  # readiness and counters follow the children
+        if old is not None and old.progress != held.progress and owner is not None:
+            self.dispatcher.refresh(owner)  # readiness and counters follow the children
         if not watched:
             self._follow_children()
 
@@ -320,8 +349,10 @@ class Watchers:
             return
         owner = routing.owning_gto(obj)
         with self._lock:
-            known = owner in self._gtos
-        if owner is None or not known:
+            held = self._gtos.get(owner) if owner is not None else None
+        if held is not None and self._is_suspended(held.owner):
+            return  # suspended: its drift is reverted when the GitTrack resumes
+        if owner is None or held is None:
             # Not (or no longer) a GitTrackObject's: a child the garbage collector removes after
             # its GitTrackObject went needs no apply (that apply would find nothing to do).
             return
@@ -380,6 +411,10 @@ class Watchers:
         for each in gto_watches:
             for gto in list(each.watcher.known.values()):
                 key = routing.key_of(gto)
+                if self._is_suspended(routing.owning_gittrack(gto)) and not prune.needs_release(
+                    gto
+                ):
+                    continue
                 slot = self._slots.get(key)
                 if slot is None:
                     slot = self._slots[key] = recheck.offset(key, period=period)

@@ -163,6 +163,9 @@ The flags every faros process gets from values (docs/configuration.md), one per 
 {{- with $f.eventsNamespace }}
 - {{ printf "--events-namespace=%s" . | quote }}
 {{- end }}
+{{- with $f.maxDeletions | toString }}
+- {{ printf "--max-deletions=%s" . | quote }}
+{{- end }}
 {{- with $f.kubeconfig }}
 - {{ printf "--kubeconfig=%s" . | quote }}
 {{- end }}

@@ -109,3 +109,29 @@ def test_a_child_event_during_an_applys_write_waits_for_its_note_but_not_for_eve
     assert recheck.child_event("7", noted=recheck.WRITING) is recheck.Verdict.SETTLE
     waited = recheck.SETTLE_WAIT + 0.1  # the apply died before noting: treated as a change
     assert recheck.child_event("7", noted=recheck.WRITING, waited=waited) is recheck.Verdict.APPLY
+
+
+def deleting(body: dict[str, Any], *finalizers: str) -> dict[str, Any]:
+    meta = {**body["metadata"], "deletionTimestamp": "2026-12-04T06:00:00Z",
+            "finalizers": list(finalizers)}  # fmt: skip
+    return {**body, "metadata": meta}
+
+
+def test_a_gto_event_queues_an_apply_when_its_spec_changed_or_it_is_new_and_not_applied():
+    applied, stale = gto(CONFIGMAP), gto(CONFIGMAP, observed=1)
+    assert recheck.event_needs_apply(applied, old_generation=1)
+    assert not recheck.event_needs_apply(applied, old_generation=2)  # a status write
+    assert not recheck.event_needs_apply(applied, old_generation=None)  # a watcher starting
+    assert recheck.event_needs_apply(stale, old_generation=None)
+
+
+def test_a_gto_being_deleted_needs_an_apply_only_to_release_a_protected_child():
+    plain = deleting(gto(CONFIGMAP, observed=1), "foregroundDeletion")
+    protected = deleting(gto(CONFIGMAP), "faros.pusher.com/release-child")
+
+    assert not recheck.event_needs_apply(plain, old_generation=1)
+    assert recheck.status_need(plain) is None
+    assert recheck.need(plain, None, noted=None) is None
+    assert recheck.event_needs_apply(protected, old_generation=2)
+    assert recheck.status_need(protected) is recheck.Need.RELEASE
+    assert recheck.need(protected, child(), noted="7") is recheck.Need.RELEASE

@@ -227,3 +227,31 @@ def test_the_owner_label_finds_everything_unless_the_last_sync_applied_more(
     previous, labelled, complete
 ):
     assert syncplan.is_inventory_complete(previous, labelled=labelled) is complete
+
+
+def protected(name="nginx"):
+    obj = deployment(name)
+    obj["metadata"]["annotations"] = {"faros.pusher.com/prune": "disabled"}
+    return obj
+
+
+def test_a_prune_protected_object_gets_the_release_finalizer_and_keeps_others():
+    (first,) = plan([protected()]).steps
+    assert first.body["metadata"]["finalizers"] == ["faros.pusher.com/release-child"]
+
+    (plain,) = plan([deployment()]).steps
+    existing = existing_of(plain)
+    existing[plain.gto]["metadata"]["finalizers"] = ["example.com/other"]
+    (now_protected,) = plan([protected()], existing=existing).steps
+    assert now_protected.action is syncplan.Action.UPDATE
+    assert now_protected.finalizers == ("example.com/other", "faros.pusher.com/release-child")
+    patch = syncplan.update_patch(now_protected.body, finalizers=now_protected.finalizers)
+    assert patch["metadata"]["finalizers"] == list(now_protected.finalizers)
+
+    existing = existing_of(first)
+    (kept,) = plan([protected()], existing=existing).steps
+    assert (kept.action, kept.finalizers) == (syncplan.Action.NOTHING, None)
+    (unprotected,) = plan([deployment()], existing=existing).steps
+    assert unprotected.action is syncplan.Action.UPDATE
+    assert unprotected.finalizers == ()
+    assert "finalizers" not in syncplan.update_patch(unprotected.body)["metadata"]

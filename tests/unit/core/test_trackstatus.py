@@ -259,3 +259,15 @@ def test_gc_waiting_for_discovery_says_why_and_keeps_the_last_result():
         "True", "GCSuccess", waiting.waiting_message,
     )  # fmt: skip
     assert "widget-w" in waiting.waiting_message
+
+
+def test_a_deletion_budget_stop_is_a_false_gc_condition_with_its_own_reason():
+    blocked = synccalc.GcPlan(blocked=("DeletionBudgetExceeded", "would delete 4 of 5"))
+    status = trackstatus.for_gittrack(
+        previous=None, report=SyncReport(files=HEALTHY.files, results=HEALTHY.results, gc=blocked),
+        now=T0,
+    )  # fmt: skip
+    assert summary(status)["ChildrenGarbageCollected"] == (
+        "False", "DeletionBudgetExceeded", "would delete 4 of 5",
+    )  # fmt: skip
+    assert summary(status)["ChildrenUpToDate"] == ("True", "ChildUpdateSuccess", "")
