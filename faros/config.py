@@ -423,6 +423,12 @@ class Settings:
         "annotation; empty: no budget",
         default_help="empty (no budget)",
     ))  # fmt: skip
+    max_pause: timedelta = dataclasses.field(default=timedelta(hours=24), metadata=_flag(
+        "--max-pause", convert=_duration("1m", "720h"), metavar="DURATION",
+        help="how far ahead a faros.pusher.com/pause-until annotation on a live object may "
+        "pause its reverts (break-glass; Go duration, 1m to 720h); a time further ahead is "
+        "refused with a Warning Event",
+    ))  # fmt: skip
     events: EventsMode = dataclasses.field(default=EventsMode.ALL, metadata=_flag(
         "--events", convert=_choice(EventsMode), metavar="MODE",
         help="all (an Event per object created or updated, as the original) or summary (one "

@@ -179,6 +179,12 @@ class ControlEvent(enum.StrEnum):
     DELETION_BUDGET_EXCEEDED = "DeletionBudgetExceeded"
     SUSPENDED = "Suspended"
     RESUMED = "Resumed"
+    PAUSED = "Paused"
+    """Break-glass: a child's reverts are paused by its ``pause-until`` annotation."""
+    PAUSE_ENDED = "PauseEnded"
+    """Break-glass: the pause expired (or its annotation went): the child is reverted."""
+    PAUSE_REFUSED = "PauseRefused"
+    """Break-glass: a ``pause-until`` that is not a time, or too far ahead, was refused."""
 
 
 CONTROL_EVENT_TYPES: Mapping[ControlEvent, EventType] = MappingProxyType(
@@ -188,5 +194,8 @@ CONTROL_EVENT_TYPES: Mapping[ControlEvent, EventType] = MappingProxyType(
         ControlEvent.DELETION_BUDGET_EXCEEDED: EventType.WARNING,
         ControlEvent.SUSPENDED: EventType.NORMAL,
         ControlEvent.RESUMED: EventType.NORMAL,
+        ControlEvent.PAUSED: EventType.NORMAL,
+        ControlEvent.PAUSE_ENDED: EventType.NORMAL,
+        ControlEvent.PAUSE_REFUSED: EventType.WARNING,
     }
 )

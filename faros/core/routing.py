@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from faros.api import conditions, names
-from faros.core import delivery, identity, syncplan
+from faros.core import breakglass, delivery, identity, syncplan
 
 GTO_KINDS = (names.GITTRACKOBJECT, names.CLUSTERGITTRACKOBJECT)
 
@@ -84,8 +84,9 @@ def is_managed(obj: Mapping[str, Any], *, gittrack: bool, cluster_mode: names.Cl
 
 def child_meta(obj: Mapping[str, Any]) -> dict[str, Any] | None:
     """What the watchers keep of an object of a child kind: for a child of a GitTrackObject,
-    its identity, version and controller reference, never its content (a Secret's data stays
-    with the API server); nothing of the objects Faros does not manage."""
+    its identity, version and controller reference, and its break-glass annotation, never its
+    content (a Secret's data stays with the API server); nothing of the objects Faros does not
+    manage."""
     if owning_gto(obj) is None:
         return None
     meta = obj.get("metadata") or {}
@@ -94,4 +95,7 @@ def child_meta(obj: Mapping[str, Any]) -> dict[str, Any] | None:
     controller = [r for r in meta.get("ownerReferences") or [] if r.get("controller") is True]
     if controller:
         kept["ownerReferences"] = controller
+    paused = breakglass.annotation(obj)
+    if paused is not None:  # one short annotation: the gauge of paused objects reads it
+        kept["annotations"] = {breakglass.PAUSE_ANNOTATION: paused[:64]}
     return {"metadata": kept}

@@ -26,8 +26,9 @@ logger = logging.getLogger(__name__)
 CHILD_STATUS = "faros_gittrack_child_status"
 IN_SYNC = "faros_gittrackobject_in_sync"
 READY = "faros_gittrack_ready"
+PAUSED = "faros_paused_objects"
 QUEUE_DEPTH = "faros_queue_depth"
-NAMES = (CHILD_STATUS, IN_SYNC, READY, QUEUE_DEPTH)
+NAMES = (CHILD_STATUS, IN_SYNC, READY, QUEUE_DEPTH, PAUSED)
 """The metrics only collectors produce (the others are in ``faros.metrics``)."""
 
 PER_GITTRACK = (metrics.TIME_TO_DEPLOY_NAME,)
@@ -75,6 +76,20 @@ class StatusCollector:
         yield status
         yield ready
         yield in_sync
+
+
+class PausedCollector:
+    """``faros_paused_objects``: managed objects whose reverts are paused (break-glass)."""
+
+    def __init__(self, count: Callable[[], int]) -> None:
+        self.count = count
+
+    def collect(self) -> Iterator[Metric]:
+        paused = GaugeMetricFamily(
+            PAUSED, "Managed objects whose reverts are paused now by faros.pusher.com/pause-until"
+        )
+        paused.add_metric([], self.count())
+        yield paused
 
 
 class QueueDepthCollector:

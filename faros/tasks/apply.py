@@ -18,6 +18,7 @@ from faros import config, metrics
 from faros.api import conditions, names
 from faros.core import (
     applyplan,
+    breakglass,
     delivery,
     errors,
     health,
@@ -28,6 +29,7 @@ from faros.core import (
     routing,
     samples,
     suspension,
+    transitions,
 )
 from faros.core.webhooks import pushstamp
 from faros.kube import client, discovery
@@ -39,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 Reason = conditions.GitTrackObjectReason
 Event = conditions.EventReason
+Control = conditions.ControlEvent
 IN_SYNC = conditions.GitTrackObjectConditionType.OBJECT_IN_SYNC
 CONFLICT_RETRIES = 5
 SEEN_TTL = 24 * 3600.0
@@ -102,6 +105,9 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Res
                 metrics.LOCK_CONTENTION.labels(lock="object").inc()
                 return busy()
             changed = applier.apply(child, renew=held.renew)
+    except PausedChild:
+        applier.save()  # the Paused condition; the version is not noted: the re-check comes back
+        return DONE
     except errors.LockLost:
         return busy()  # another worker holds the child now and reports on it
     except errors.Unreachable as error:  # Faros's own Redis: nothing to say about the object
@@ -227,6 +233,10 @@ def _record(gto: dict[str, Any], child: Resolved, *, changed: bool, healthy: boo
             metrics.TIME_TO_DEPLOY.labels(**labels).observe(seconds)
 
 
+class PausedChild(Exception):
+    """The child's reverts are paused (break-glass): nothing is written to it now."""
+
+
 class Resolved:
     """A decoded child with the resource that serves it."""
 
@@ -275,6 +285,7 @@ class Applier:
         conflict: kube_errors.Conflict | None = None
         for attempt in range(CONFLICT_RETRIES):
             live = self._live(resolved)
+            self._break_glass(resolved, live)
             meta = self.rt.openapi.schema(
                 group=resolved.resource.group,
                 version=resolved.resource.version,
@@ -305,6 +316,38 @@ class Applier:
             f"error updating child {applyplan.label(resolved.child.desired)}: still conflicting "
             f"after {CONFLICT_RETRIES} attempts",
         ) from conflict
+
+    def _break_glass(self, resolved: Resolved, live: dict[str, Any] | None) -> None:
+        """Raise PausedChild while the live child's ``pause-until`` holds; say once when a
+        pause starts, ends or is refused (the Paused condition and its Event)."""
+        label = applyplan.label(resolved.child.desired)
+        now = datetime.datetime.now(datetime.UTC)
+        pause = breakglass.read(live, now=now, limit=self.rt.settings.max_pause, label=label)
+        before = transitions.find(self.reporter.conditions, breakglass.CONDITION)
+        was_paused = before is not None and before.get("status") == conditions.ConditionStatus.TRUE
+        true, false = conditions.ConditionStatus.TRUE, conditions.ConditionStatus.FALSE
+        if pause.state is breakglass.State.ACTIVE:
+            self.reporter.condition(breakglass.CONDITION, status=true, reason="Paused",
+                                    message=pause.message,
+                                    event=(Control.PAUSED, pause.message))  # fmt: skip
+            raise PausedChild(label)
+        if pause.state is breakglass.State.REFUSED:
+            self.reporter.condition(breakglass.CONDITION, status=false, reason="Refused",
+                                    message=pause.message,
+                                    event=(Control.PAUSE_REFUSED, pause.message))  # fmt: skip
+        elif was_paused:
+            message = pause.message or (
+                f"the pause of {label} ended: its {breakglass.PAUSE_ANNOTATION} annotation was "
+                "removed; it is managed, and reverted, as usual")  # fmt: skip
+            self.reporter.condition(breakglass.CONDITION, status=false, reason="Ended",
+                                    message=message,
+                                    event=(Control.PAUSE_ENDED, message))  # fmt: skip
+
+    def save(self) -> None:
+        """Write the conditions as they are now, if they changed (ObjectInSync untouched)."""
+        previous = self.reporter.previous
+        if self.reporter.conditions != previous.get("conditions", []):
+            self.reporter.save({**previous, "conditions": self.reporter.conditions})
 
     def _live(self, resolved: Resolved) -> dict[str, Any] | None:
         try:

@@ -88,7 +88,7 @@ class Reporter:
         status: conditions.ConditionStatus,
         reason: str,
         message: str,
-        event: tuple[conditions.EventReason, str] | None = None,
+        event: tuple[conditions.EventReason | conditions.ControlEvent, str] | None = None,
     ) -> bool:
         """Set one condition (written by :meth:`save`); True when it says something new.
 

@@ -204,7 +204,7 @@ class Sync:
         )  # fmt: skip
         if pushed:
             self._consume_push(pushed)
-        clean = not (self.waiting or self.transient or gc_errors) and not any(
+        clean = not (self.waiting or self.transient or gc_errors or gc.blocked[0]) and not any(
             r.outcome is synccalc.Outcome.FAILED for r in results
         )
         if clean:

@@ -45,6 +45,7 @@ def run(settings: config.Settings) -> int:
     )  # fmt: skip
     registry = CollectorRegistry()
     registry.register(collectors.StatusCollector(watchers.cached))
+    registry.register(collectors.PausedCollector(watchers.paused))
     options = dict(app.conf.broker_transport_options or {})
     registry.register(
         collectors.QueueDepthCollector(

@@ -43,6 +43,7 @@ def run(settings: config.Settings) -> int:
     registry = CollectorRegistry()
     registry.register(collectors.LiveOnly(REGISTRY, live))
     registry.register(collectors.StatusCollector(watchers.cached))
+    registry.register(collectors.PausedCollector(watchers.paused))
     registry.register(collectors.QueueDepthCollector(dispatcher.depths))
     http = server.serve(
         settings.metrics_bind_address,

@@ -13,6 +13,7 @@ watcher replicas are safe: they queue through the same keys, and tasks are idemp
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 import signal
 import threading
@@ -24,6 +25,7 @@ from typing import Any, Protocol
 from faros import config
 from faros.api import names
 from faros.core import (
+    breakglass,
     dependencies,
     errors,
     identity,
@@ -241,6 +243,18 @@ class Watchers:
         with self._lock:
             running = self._main.get(kind)
         return [] if running is None else list(running.watcher.known.values())
+
+    def paused(self) -> int:
+        """Managed objects whose reverts are paused now (break-glass), from the child watches'
+        metadata: the gauge ``faros_paused_objects``, never a LIST."""
+        now = datetime.datetime.now(datetime.UTC)
+        with self._lock:
+            watches = list(self._children.values())
+        return sum(
+            breakglass.is_paused(meta, now=now, limit=self.settings.max_pause)
+            for each in watches
+            for meta in list(each.watcher.known.values())
+        )
 
     def healthy(self) -> bool:
         """True while every watch that is wanted runs (the process's ``/healthz``).

@@ -422,6 +422,7 @@ FLAG_VALUES: dict[str, tuple[dict[str, Any], object]] = {
     "concurrency": ({"worker": {"concurrency": 7}}, 7),
     "events_namespace": ({"faros": {"eventsNamespace": "faros-events"}}, "faros-events"),
     "max_deletions": ({"faros": {"maxDeletions": "10%"}}, "10%"),
+    "max_pause": ({"faros": {"maxPause": "2h"}}, timedelta(hours=2)),
     "webhook_bind_address": ({"receiver": {"enabled": True, "port": 9393}}, ":9393"),
     "webhook_secret": ({"receiver": {"webhookSecret": "hooks"}}, "faros-system/hooks"),
     "webhook_max_body_size": ({"receiver": {"maxBodySize": "2Mi"}}, 2 * 1024 * 1024),

@@ -71,6 +71,7 @@ def test_every_flag_has_its_environment_variable():
         "--kube-api-qps": "FAROS_KUBE_API_QPS",
         "--kube-api-burst": "FAROS_KUBE_API_BURST",
         "--max-deletions": "FAROS_MAX_DELETIONS",
+        "--max-pause": "FAROS_MAX_PAUSE",
         "--events": "FAROS_EVENTS",
         "--events-namespace": "FAROS_EVENTS_NAMESPACE",
         "--webhook-bind-address": "FAROS_WEBHOOK_BIND_ADDRESS",

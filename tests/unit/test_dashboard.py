@@ -24,6 +24,7 @@ REQUIRED = {
     "Commit-to-healthy latency": "faros_commit_to_healthy_seconds_bucket",
     "Webhook requests": "faros_webhook_requests_total",
     "Push-to-applied latency": "faros_webhook_push_to_applied_seconds_bucket",
+    "Objects paused (break-glass)": "faros_paused_objects",
 }
 
 

@@ -166,6 +166,7 @@ The flags every faros process gets from values (docs/configuration.md), one per 
 {{- with $f.maxDeletions | toString }}
 - {{ printf "--max-deletions=%s" . | quote }}
 {{- end }}
+- {{ printf "--max-pause=%s" $f.maxPause | quote }}
 {{- with $f.kubeconfig }}
 - {{ printf "--kubeconfig=%s" . | quote }}
 {{- end }}

@@ -21,7 +21,7 @@ def manifest(name: str, *, protected: bool = False) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta}
 
 
-def body(name: str, *, protected: bool = False, finalizers: tuple[str, ...] = ()) -> dict:
+def body(name: str, *, protected: bool = False, finalizers: tuple[str, ...] = ()) -> dict[str, Any]:
     data = json.dumps(manifest(name, protected=protected)).encode()
     return {"apiVersion": names.API_VERSION, "kind": names.GITTRACKOBJECT,
             "metadata": {"name": f"configmap-{name}", "namespace": "team", "uid": f"uid-{name}",
@@ -34,7 +34,9 @@ def key(name: str) -> identity.ObjectKey:
     return identity.gto_key(namespace="team", name=f"configmap-{name}")
 
 
-def owned(*names_: str, protected: tuple[str, ...] = ()) -> dict[identity.ObjectKey, dict]:
+def owned(
+    *names_: str, protected: tuple[str, ...] = ()
+) -> dict[identity.ObjectKey, dict[str, Any]]:
     return {key(n): body(n, protected=n in protected) for n in names_}
 
 
@@ -108,11 +110,12 @@ def test_no_budget_when_unset_and_the_gittrack_beats_the_default():
     assert prune.budget_of({"spec": {}}, default=None) is None
     assert prune.budget_of({"spec": {}}, default=default) == default
     mine = prune.budget_of({"spec": {"prune": {"maxDeletions": "50%"}}}, default=default)
-    assert mine is not None and mine.percent == 50
+    assert mine is not None
+    assert mine.percent == 50
 
 
 def test_approval_names_the_full_commit():
-    def annotated(value: str) -> dict:
+    def annotated(value: str) -> dict[str, Any]:
         return {"metadata": {"annotations": {"faros.pusher.com/approve-deletions": value}}}
 
     assert prune.approved(annotated(COMMIT), commit=COMMIT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from faros.api import types
 from faros.core import suspension, transitions
 
 T0 = datetime.datetime(2026, 12, 4, 6, 0, tzinfo=datetime.UTC)
@@ -18,7 +19,7 @@ def test_only_a_literal_true_suspends():
 
 
 def test_a_gittrack_never_suspended_gets_no_condition():
-    existing = [{"type": "FilesFetched", "status": "True"}]
+    existing: list[types.Condition] = [{"type": "FilesFetched", "status": "True"}]
     assert suspension.with_suspension(existing, suspended=False, now=T0) == existing
 
 
