@@ -185,6 +185,8 @@ class ControlEvent(enum.StrEnum):
     """Break-glass: the pause expired (or its annotation went): the child is reverted."""
     PAUSE_REFUSED = "PauseRefused"
     """Break-glass: a ``pause-until`` that is not a time, or too far ahead, was refused."""
+    DRIFT_REVERTED = "DriftReverted"
+    """A drifted child was put back: which fields, and who last wrote them."""
 
 
 CONTROL_EVENT_TYPES: Mapping[ControlEvent, EventType] = MappingProxyType(
@@ -197,5 +199,6 @@ CONTROL_EVENT_TYPES: Mapping[ControlEvent, EventType] = MappingProxyType(
         ControlEvent.PAUSED: EventType.NORMAL,
         ControlEvent.PAUSE_ENDED: EventType.NORMAL,
         ControlEvent.PAUSE_REFUSED: EventType.WARNING,
+        ControlEvent.DRIFT_REVERTED: EventType.NORMAL,
     }
 )

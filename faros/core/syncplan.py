@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from faros.api import names
-from faros.core import delivery, identity, prune, rules, synccalc
+from faros.core import delivery, identity, ignore, prune, rules, synccalc
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -75,6 +75,7 @@ def plan(
     origins: Sequence[str] = (),
     pending_namespaces: frozenset[str] = frozenset(),
     pending_kinds: frozenset[tuple[str, str]] = frozenset(),
+    ignore_rules: Sequence[ignore.Rule] = (),
 ) -> Plan:
     """Decide, for every parsed object, what the sync writes.
 
@@ -155,7 +156,8 @@ def plan(
         if not decision.allowed:
             ignored.append(synccalc.ObjectResult(gto, synccalc.Outcome.IGNORED, decision.reason))
             continue
-        body = gto_body(gto=gto, manifest=manifest, owner=owner, annotations=stamp)
+        body = gto_body(gto=gto, manifest=manifest, owner=owner, annotations=stamp,
+                        ignored=ignore.for_object(ignore_rules, child))  # fmt: skip
         steps.append(
             Step(
                 child=child,
@@ -278,8 +280,10 @@ def gto_body(
     manifest: Mapping[str, Any],
     owner: rules.Owner,
     annotations: Mapping[str, str] | None = None,
+    ignored: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The GitTrackObject (or ClusterGitTrackObject) holding ``manifest`` (spec 1.4, 1.5)."""
+    """The GitTrackObject (or ClusterGitTrackObject) holding ``manifest`` (spec 1.4, 1.5), and
+    the ``ignoreDifferences`` rules that select it (``ignored``; none: no field)."""
     metadata: dict[str, Any] = {
         "name": gto.name,
         "labels": {names.OWNER_LABEL: owner.uid},
@@ -299,6 +303,7 @@ def gto_body(
             "name": str(manifest["metadata"]["name"]),
             "kind": str(manifest["kind"]),
             "data": encode(manifest),
+            **({"ignoreDifferences": [dict(rule) for rule in ignored]} if ignored else {}),
         },
     }
 

@@ -66,6 +66,12 @@ DRIFT_REVERTS = Counter(
     "Applies that put back a child someone else changed or deleted, by the child's kind",
     ["group", "kind"],
 )
+DRIFT_REVERTS_BY_MANAGER = Counter(
+    "faros_drift_reverts_by_manager",
+    "Drift reverts by the field manager that last wrote a reverted field (the first 20 "
+    "managers a process sees by name, then other; unknown for a deleted child)",
+    ["manager"],
+)
 GIT_FETCH_DURATION = Histogram(
     "faros_git_fetch_duration_seconds",
     "Wall time of fetching a GitTrack's repository and reading its manifests, by result",

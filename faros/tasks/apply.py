@@ -8,6 +8,7 @@ object is not sent for real.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import threading
@@ -18,11 +19,13 @@ from faros import config, metrics
 from faros.api import conditions, names
 from faros.core import (
     applyplan,
+    attribution,
     breakglass,
     delivery,
     errors,
     health,
     identity,
+    ignore,
     prune,
     readiness,
     recheck,
@@ -140,6 +143,8 @@ def _deleting(
     return DONE
 
 
+_MANAGERS = attribution.ManagerLabels()
+"""This process's bounded label values of ``faros_drift_reverts_by_manager_total``."""
 SUSPENSION_TTL = 2.0
 """Seconds a worker process trusts what it read of a GitTrack's ``spec.suspend``."""
 _suspensions: dict[identity.ObjectKey, tuple[float, bool]] = {}
@@ -291,12 +296,13 @@ class Applier:
                 version=resolved.resource.version,
                 kind=resolved.resource.kind,
             )
+            child = self._ignoring(resolved, live)
             step = applyplan.plan(
-                child=resolved.child, live=live, meta=meta, server_side=self._server_side()
+                child=child, live=live, meta=meta, server_side=self._server_side()
             )
             renew()
             try:
-                return self._execute(resolved, step, live)
+                return self._execute(resolved, step, live, desired=child.desired)
             except kube_errors.Conflict as error:
                 conflict = error
                 if attempt:
@@ -378,12 +384,46 @@ class Applier:
     def _send(self, method: str, path: str, **arguments: Any) -> dict[str, Any]:
         """Write the child. Until the answer's resourceVersion is noted, the note says an apply
         is writing (``recheck.WRITING``): the watch event of the write, which can arrive
-        before the answer is read, then waits for the note instead of queuing another apply."""
+        before the answer is read, then waits for the note instead of queuing another apply.
+        Every write names Faros's field manager, so ``managedFields`` tell its writes apart."""
         _remember(self.rt, self.key, recheck.WRITING, ttl=self.rt.lock_ttl)
-        return self._wrote(self.rt.kube.request(method, path, **arguments))
+        query = {"fieldManager": names.FIELD_MANAGER, **(arguments.pop("query", None) or {})}
+        return self._wrote(self.rt.kube.request(method, path, query=query, **arguments))
+
+    def _ignoring(self, resolved: Resolved, live: dict[str, Any] | None) -> applyplan.Child:
+        """The child with the fields ``spec.ignoreDifferences`` names as ``live`` has them."""
+        raw = (self.gto.get("spec") or {}).get("ignoreDifferences")
+        if not raw:
+            return resolved.child
+        try:
+            rules = ignore.parse(raw, source="spec.ignoreDifferences of the GitTrackObject")
+        except ignore.RuleError as error:
+            raise Failure(Reason.ERROR_UPDATING_CHILD, str(error)) from errors.Refused(str(error))
+        desired = ignore.normalize(resolved.child.desired, live, rules)
+        return dataclasses.replace(resolved.child, desired=desired)
+
+    def _reverted(
+        self, label: str, desired: dict[str, Any], live: dict[str, Any] | None
+    ) -> tuple[str, list[str]]:
+        """The ``DriftReverted`` message and the managers to count, from ``live`` as it was."""
+        if live is None:
+            return attribution.message(label, [], deleted=True), attribution.managers(
+                [], deleted=True)  # fmt: skip
+        changes = attribution.attribute(attribution.drifted(desired, live), live)
+        return attribution.message(label, changes), attribution.managers(changes)
+
+    def _announce_revert(self, message: str, managers: list[str]) -> None:
+        self.reporter.event(Control.DRIFT_REVERTED, message, always=True)
+        for manager in managers:
+            metrics.DRIFT_REVERTS_BY_MANAGER.labels(manager=_MANAGERS.label(manager)).inc()
 
     def _execute(
-        self, resolved: Resolved, step: applyplan.ApplyPlan, live: dict[str, Any] | None
+        self,
+        resolved: Resolved,
+        step: applyplan.ApplyPlan,
+        live: dict[str, Any] | None,
+        *,
+        desired: dict[str, Any],
     ) -> bool:
         """Send the write ``step`` needs; True when the child changed."""
         label = applyplan.label(resolved.child.desired)
@@ -393,6 +433,8 @@ class Applier:
             self._send("POST", resolved.path(name=False), body=step.body)
             self.reporter.event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}",
                                 always=revert)  # fmt: skip
+            if revert:
+                self._announce_revert(*self._reverted(label, desired, None))
             return True
         if step.action is applyplan.Action.ADOPT:
             self._send("PATCH", resolved.path(), body=step.body, content_type=client.MERGE_PATCH)
@@ -402,13 +444,18 @@ class Applier:
             self._patch(resolved, step)
             self.reporter.event(Event.CREATE_SUCCESSFUL, f"Successfully created child {label}",
                                 always=revert)  # fmt: skip
+            if revert:
+                self._announce_revert(*self._reverted(label, desired, None))
             return True
         if step.action in (applyplan.Action.PATCH, applyplan.Action.APPLY) and live is not None:
             if self._dry_run_is_noop(resolved, step, live):
                 return False
+            blame = self._reverted(label, desired, live) if revert else None  # before the write
             self._patch(resolved, step)
             self.reporter.event(Event.UPDATE_SUCCESSFUL, f"Successfully updated child {label}",
                                 always=revert)  # fmt: skip
+            if blame is not None:
+                self._announce_revert(*blame)
             return True
         return False
 

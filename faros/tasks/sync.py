@@ -23,6 +23,7 @@ from faros.core import (
     dependencies,
     errors,
     identity,
+    ignore,
     prune,
     readiness,
     redact,
@@ -147,6 +148,11 @@ class Sync:
         if self._suspended() or self._held_back() or self._unchanged():
             return
         try:
+            rules = ignore.parse(self.gittrack["spec"].get("ignoreDifferences"))
+        except ignore.RuleError as error:  # bad input: reported, nothing written until fixed
+            self._finish(trackstatus.SyncReport(source_error=f"invalid {error}"))
+            return
+        try:
             snapshot, files = gitsource.fetch_files(
                 self.rt.kube, self.rt.store, self.gittrack, max_bytes=self.rt.settings.max_file_size
             )
@@ -173,6 +179,7 @@ class Sync:
             policy=self._policy(), stamp=stamp,
             origins=[file.path for file in files for _ in file.objects],
             pending_namespaces=pending_namespaces, pending_kinds=pending_kinds,
+            ignore_rules=rules,
         )  # fmt: skip
         self.waiting = bool(plan.unresolved or plan.waits)
         for message in syncevents.new_mismatches(plan.mismatches, previous=self.previous):

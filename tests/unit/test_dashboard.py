@@ -25,6 +25,7 @@ REQUIRED = {
     "Webhook requests": "faros_webhook_requests_total",
     "Push-to-applied latency": "faros_webhook_push_to_applied_seconds_bucket",
     "Objects paused (break-glass)": "faros_paused_objects",
+    "Drift reverts by field manager": "faros_drift_reverts_by_manager_total",
 }
 
 

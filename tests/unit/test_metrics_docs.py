@@ -32,6 +32,7 @@ def test_the_originals_and_the_new_metrics_are_defined():
         "faros_git_fetch_duration_seconds", "faros_webhook_requests_total",
         "faros_webhook_syncs_queued_total", "faros_webhook_push_to_applied_seconds",
         "faros_gittrack_ready", "faros_commit_to_healthy_seconds", "faros_paused_objects",
+        "faros_drift_reverts_by_manager_total",
     } == set(FAMILIES)  # fmt: skip
 
 
