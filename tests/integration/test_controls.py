@@ -11,9 +11,14 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import os
 import secrets
+import subprocess
 import time
+import urllib.request
 from typing import Any
+
+import pytest
 
 from faros.api import names
 from faros.kube import client, errors
@@ -387,3 +392,90 @@ def test_break_glass_pauses_reverts_until_the_time_then_reverts_on_its_own(
             assert refused[0][0] == "Warning"
             assert why in refused[0][1]
             assert f"ConfigMap {namespace}/{name}" in refused[0][1]
+
+
+def kubectl(cluster, *args: str, stdin: str | None = None, env: dict[str, str] | None = None):
+    done = subprocess.run(
+        ["kubectl", f"--kubeconfig={cluster.kubeconfig}", *args], input=stdin,
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("strategy", ["client-side", "server-side"])
+def test_ignored_fields_are_neither_reverted_nor_drift(
+    kube, cluster, worker_settings, git_root, git_servers, namespace, tmp_path, strategy
+):
+    repo = gitrepos.make_repo(git_root, f"ignore-{secrets.token_hex(3)}", [
+        {"a.json": json.dumps({"apiVersion": "v1", "kind": "ConfigMap",
+                               "metadata": {"name": "a", "namespace": namespace},
+                               "data": {"colour": "blue", "size": "s"}}),
+         "b.json": configmap("b", namespace)},
+    ])  # fmt: skip
+    rules = [
+        {"kind": "ConfigMap", "name": "a", "jsonPointers": ["/data/colour"]},
+        {"group": "", "kind": "ConfigMap", "managedFieldsManagers": ["scaler"]},
+        {"kind": "Secret", "jsonPointers": ["/data/nothing"]},  # matches nothing
+    ]
+    with Run(worker_settings, tmp_path, namespace, f"--apply-strategy={strategy}"):
+        track = Track(kube, namespace, git_servers.url(repo, Transport.FILE),
+                      ignoreDifferences=rules)  # fmt: skip
+        eventually(lambda: _values(track, "b", want=["v1"]), timeout=60)
+        assert track.gto("configmap-a")["spec"]["ignoreDifferences"] == [
+            {"jsonPointers": ["/data/colour"]}, {"managedFieldsManagers": ["scaler"]}]  # fmt: skip
+        assert track.gto("configmap-b")["spec"]["ignoreDifferences"] == [
+            {"managedFieldsManagers": ["scaler"]}]  # fmt: skip
+
+        kubectl(cluster, "-n", namespace, "patch", "configmap", "a", "--type=merge",
+                "-p", '{"data":{"colour":"red","size":"xl"}}')  # fmt: skip
+        kubectl(cluster, "-n", namespace, "patch", "configmap", "b", "--type=merge",
+                "--field-manager=scaler", "-p", '{"data":{"value":"scaled"}}')  # fmt: skip
+
+        def settled() -> None:
+            a = track.cm("a")["data"]
+            assert a == {"colour": "red", "size": "s"}, a  # size is reverted, colour is not
+            assert value(track.cm("b")) == "scaled"
+
+        eventually(settled, timeout=30)
+        stays(settled, seconds=2 * PERIOD)
+        uid_b = track.gto("configmap-b")["metadata"]["uid"]
+        assert "DriftReverted" not in {r for _, r, _ in events(kube, namespace, uid_b)}
+
+
+def test_a_revert_says_which_field_and_who_changed_it(
+    kube, cluster, worker_settings, git_root, git_servers, namespace, tmp_path
+):
+    repo = gitrepos.make_repo(git_root, f"blame-{secrets.token_hex(3)}", [
+        {f"{n}.json": configmap(n, namespace) for n in ("edited", "patched", "applied")},
+    ])  # fmt: skip
+    port = processes.free_port()
+    with Run(worker_settings, tmp_path, namespace, f"--metrics-bind-address=127.0.0.1:{port}"):
+        track = Track(kube, namespace, git_servers.url(repo, Transport.FILE))
+        eventually(lambda: _values(track, "edited", "patched", "applied", want=["v1"] * 3),
+                   timeout=60)  # fmt: skip
+
+        kubectl(cluster, "-n", namespace, "edit", "configmap", "edited",
+                env={"KUBE_EDITOR": "sed -i -e 's/value: v1/value: by-edit/'"})  # fmt: skip
+        kubectl(cluster, "-n", namespace, "patch", "configmap", "patched", "--type=merge",
+                "--field-manager=ops-script", "-p", '{"data":{"value":"by-patch"}}')  # fmt: skip
+        kubectl(cluster, "apply", "--server-side", "--force-conflicts", "--field-manager=other-ci",
+                "-f", "-", stdin=configmap("applied", namespace, "by-ssa"))  # fmt: skip
+
+        expected = {"edited": "by kubectl-edit, Update, ", "patched": "by ops-script, Update, ",
+                    "applied": "by other-ci, Apply, "}  # fmt: skip
+
+        def attributed() -> None:
+            for name, who in expected.items():
+                assert value(track.cm(name)) == "v1", name
+                uid = track.gto(f"configmap-{name}")["metadata"]["uid"]
+                said = [m for _, r, m in events(kube, namespace, uid) if r == "DriftReverted"]
+                assert any(f"Reverted drift on ConfigMap {namespace}/{name}: data.value ({who}" in m
+                           for m in said), said  # fmt: skip
+
+        eventually(attributed, timeout=60)
+        scraped = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
+        text = scraped.decode()
+        for manager in ("kubectl-edit", "ops-script", "other-ci"):
+            assert f'faros_drift_reverts_by_manager_total{{manager="{manager}"}} 1.0' in text
