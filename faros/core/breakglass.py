@@ -17,6 +17,8 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
+from faros.core import delivery
+
 PAUSE_ANNOTATION = "faros.pusher.com/pause-until"
 CONDITION = "Paused"
 """The GitTrackObject's condition (ours): True while its child's reverts are paused."""
@@ -54,13 +56,9 @@ def annotation(obj: Mapping[str, Any] | None) -> str | None:
 def parse_time(text: str) -> datetime.datetime | None:
     """An RFC 3339 time with a zone (``2026-12-04T18:00:00Z``, ``...+01:00``); None if not."""
     value = text.strip()
-    if "T" not in value.upper() or not value:
-        return None
-    try:
-        parsed = datetime.datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
+    if "T" not in value.upper():
+        return None  # a date alone is no time
+    return delivery.parse_time(value.replace("z", "Z").replace("t", "T"))
 
 
 def read(

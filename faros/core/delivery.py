@@ -78,7 +78,7 @@ def healthy_latency(gto: Mapping[str, Any], *, now: datetime.datetime) -> float 
             continue
         if condition.get("status") == conditions.ConditionStatus.TRUE:
             return None
-        changed = _time(str(condition.get("lastTransitionTime", "")))
+        changed = parse_time(str(condition.get("lastTransitionTime", "")))
         if changed is not None and changed > seen:
             return None
     return max(0.0, (now - seen).total_seconds())
@@ -86,10 +86,11 @@ def healthy_latency(gto: Mapping[str, Any], *, now: datetime.datetime) -> float 
 
 def _synced_at(gto: Mapping[str, Any]) -> datetime.datetime | None:
     annotations = (gto.get("metadata") or {}).get("annotations") or {}
-    return _time(str(annotations.get(names.SYNCED_AT_ANNOTATION) or ""))
+    return parse_time(str(annotations.get(names.SYNCED_AT_ANNOTATION) or ""))
 
 
-def _time(text: str) -> datetime.datetime | None:
+def parse_time(text: str) -> datetime.datetime | None:
+    """An RFC 3339 time with a zone (``2026-12-04T18:00:00Z``); None when it is not one."""
     if not text:
         return None
     try:

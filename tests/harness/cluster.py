@@ -73,6 +73,23 @@ def exists(kube: client.Kube, path: str) -> bool:
     return True
 
 
+def get_or_empty(kube: client.Kube, path: str) -> dict[str, Any]:
+    """The object at ``path``, or {} while it does not exist (for ``eventually``)."""
+    try:
+        found: dict[str, Any] = kube.request("GET", path)
+    except errors.NotFound:
+        return {}
+    return found
+
+
+def condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The condition of type ``kind`` in ``obj``'s status, or {}."""
+    for found in (obj.get("status") or {}).get("conditions", []):
+        if found["type"] == kind:
+            return dict(found)
+    return {}
+
+
 def assert_exist(kube: client.Kube, *paths: str) -> None:
     """Fail unless every object at ``paths`` exists (for ``eventually``)."""
     for path in paths:

@@ -23,6 +23,8 @@ import pytest
 from faros.api import names
 from faros.kube import client, errors
 from tests.harness import gitrepos, processes
+from tests.harness.cluster import condition
+from tests.harness.cluster import get_or_empty as get
 from tests.harness.git_servers import Transport
 from tests.harness.shape import FAROS
 from tests.harness.wait import eventually
@@ -59,21 +61,6 @@ def configmap(name: str, namespace: str, value: str = "v1", *, protected: bool =
         meta["annotations"] = {"faros.pusher.com/prune": "disabled"}
     return json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
                        "data": {"value": value}})  # fmt: skip
-
-
-def get(kube: client.Kube, path: str) -> dict[str, Any]:
-    try:
-        found: dict[str, Any] = kube.request("GET", path)
-    except errors.NotFound:
-        return {}
-    return found
-
-
-def condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
-    for found in (obj.get("status") or {}).get("conditions", []):
-        if found["type"] == kind:
-            return dict(found)
-    return {}
 
 
 def events(kube: client.Kube, namespace: str, uid: str) -> list[tuple[str, str, str]]:

@@ -13,8 +13,10 @@ import subprocess
 from typing import Any
 
 from faros.api import names
-from faros.kube import client, errors
+from faros.kube import client
 from tests.harness import gitrepos, processes
+from tests.harness.cluster import condition
+from tests.harness.cluster import get_or_empty as get
 from tests.harness.git_servers import Transport
 from tests.harness.shape import FAROS
 from tests.harness.wait import eventually
@@ -61,22 +63,6 @@ class Run:
 
     def __exit__(self, *exc: object) -> None:
         processes.stop(self.process, timeout=30)
-
-
-def condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
-    for found in (obj.get("status") or {}).get("conditions", []):
-        if found["type"] == kind:
-            return dict(found)
-    return {}
-
-
-def get(kube: client.Kube, path: str) -> dict[str, Any]:
-    """The object at ``path``, or {} while it does not exist (for ``eventually``)."""
-    try:
-        found: dict[str, Any] = kube.request("GET", path)
-    except errors.NotFound:
-        return {}
-    return found
 
 
 def write_status(kube: client.Kube, path: str, status: dict[str, Any]) -> None:
