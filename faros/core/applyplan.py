@@ -58,6 +58,10 @@ class Child:
     strategy: names.UpdateStrategy | None
     """None when the annotation holds an unknown value (reported on update only)."""
     strategy_text: str
+    recorded: dict[str, Any] | None = None
+    """What the last-applied annotation records when not ``desired``: the object as Git has it,
+    when ``spec.ignoreDifferences`` made ``desired`` take live values (a change of an ignored
+    field then changes no annotation, and causes no write)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -145,7 +149,8 @@ def plan(
     if live is None and server_side:
         return ApplyPlan(Action.APPLY, copy.deepcopy(desired), APPLY_PATCH)
     if live is None:
-        return ApplyPlan(Action.CREATE, merge.modified_of(desired), "application/json")
+        return ApplyPlan(Action.CREATE, merge.modified_of(desired, recorded=child.recorded),
+                         "application/json")  # fmt: skip
     _check_controller(desired, live)
     kind, name = desired["kind"], desired["metadata"]["name"]
     if child.strategy is None:
@@ -161,7 +166,7 @@ def plan(
     try:
         patch = merge.three_way(
             original=merge.original_of(live),
-            modified=merge.modified_of(desired),
+            modified=merge.modified_of(desired, recorded=child.recorded),
             current=live,
             meta=meta,
         )

@@ -80,11 +80,12 @@ def last_applied(obj: Mapping[str, Any]) -> str:
     return text
 
 
-def modified_of(desired: Mapping[str, Any]) -> Object:
-    """Return the object to apply: ``desired`` stripped as in :func:`last_applied`, annotated."""
+def modified_of(desired: Mapping[str, Any], *, recorded: Mapping[str, Any] | None = None) -> Object:
+    """Return the object to apply: ``desired`` stripped as in :func:`last_applied`, annotated
+    with ``recorded`` (default: ``desired``) as last applied."""
     obj = _stripped(desired)
     annotations = obj.setdefault("metadata", {}).setdefault("annotations", {})
-    annotations[ANNOTATION] = last_applied(desired)
+    annotations[ANNOTATION] = last_applied(desired if recorded is None else recorded)
     return obj
 
 

@@ -194,8 +194,8 @@ def over_budget(
     shown = ", ".join(children.get(key, key.namespaced_name) for key in doomed[:SHOWN])
     more = f" and {len(doomed) - SHOWN} more" if len(doomed) > SHOWN else ""
     return (
-        f"garbage collection stopped: commit {commit} would delete {len(doomed)} of "
-        f"{total} objects, more than the deletion budget allows ({limit}, {budget.source}): "
+        f"garbage collection stopped: commit {commit} would delete {len(doomed)} objects, "
+        f"more than the deletion budget allows ({limit}, {budget.source}): "
         f"{shown}{more}. Nothing was deleted. To go ahead, annotate the GitTrack with "
         f"{APPROVE_ANNOTATION}={commit}, or raise the budget"
     )

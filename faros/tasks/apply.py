@@ -400,7 +400,7 @@ class Applier:
         except ignore.RuleError as error:
             raise Failure(Reason.ERROR_UPDATING_CHILD, str(error)) from errors.Refused(str(error))
         desired = ignore.normalize(resolved.child.desired, live, rules)
-        return dataclasses.replace(resolved.child, desired=desired)
+        return dataclasses.replace(resolved.child, desired=desired, recorded=resolved.child.desired)
 
     def _reverted(
         self, label: str, desired: dict[str, Any], live: dict[str, Any] | None

@@ -518,18 +518,19 @@ class Sync:
         gated = prune.gate(gc, bodies=owned, budget=budget, commit=commit,
                            approval=prune.approved(self.gittrack, commit=commit))  # fmt: skip
         reason, message = gated.blocked
-        if reason and not self._said(conditions.GitTrackConditionType.CHILDREN_GARBAGE_COLLECTED,
-                                     message):  # fmt: skip
+        if reason and not self._stopped_before(commit):
             self.reporter.event(conditions.ControlEvent.DELETION_BUDGET_EXCEEDED, message)
         return gated
 
     def _default_budget(self) -> prune.Budget | None:
         return prune.parse_budget(self.rt.settings.max_deletions, source="--max-deletions")
 
-    def _said(self, condition_type: str, message: str) -> bool:
-        """True when the previous status's condition already carries ``message``."""
-        found = transitions.find(self.previous.get("conditions") or [], condition_type)
-        return found is not None and found.get("message") == message
+    def _stopped_before(self, commit: str) -> bool:
+        """True when the previous status already said the budget stopped ``commit``."""
+        gc = conditions.GitTrackConditionType.CHILDREN_GARBAGE_COLLECTED
+        found = transitions.find(self.previous.get("conditions") or [], gc)
+        return (found is not None and found.get("reason") == prune.BUDGET_EXCEEDED
+                and commit in str(found.get("message", "")))  # fmt: skip
 
     def _collect(
         self,

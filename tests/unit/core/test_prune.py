@@ -142,7 +142,7 @@ def test_exactly_the_budget_is_deleted_one_more_blocks_everything():
     assert (over.delete, over.release, over.protect) == ((), (), ())
     reason, message = over.blocked
     assert reason == "DeletionBudgetExceeded"
-    assert f"commit {COMMIT} would delete 4 of 5 objects" in message
+    assert f"commit {COMMIT} would delete 4 objects" in message
     assert "(3, spec.prune.maxDeletions: 3)" in message
     assert "ConfigMap team/a, ConfigMap team/b, ConfigMap team/c, ConfigMap team/d" in message
     assert f"faros.pusher.com/approve-deletions={COMMIT}" in message
