@@ -201,6 +201,10 @@ def _idle(
     periods = args.idle_periods
     print(f"idle over {seconds:.0f}s, by verb: Faros (minus background) {faros}, "
           f"background {background}", file=sys.stderr)  # fmt: skip
+    top = (after - before).most_common(15)
+    print("idle, the most frequent requests (verb, resource): "
+          + ", ".join(f"{verb} {resource or '-'}: {count}" for (verb, resource), count in top),
+          file=sys.stderr)  # fmt: skip
     writes = sum(v for verb, v in faros.items() if verb in apiserver.WRITES)
     return {
         "idle_writes": max(0, writes) / periods,

@@ -22,8 +22,13 @@ EXIT_FAILURE = 1
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``faros`` with ``argv`` (default: the process's arguments); return the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("status", "sync", "suspend", "resume"):
+        from faros import ctl  # the commands for people (docs/cli.md)
+
+        return ctl.main(argv)
     try:
-        command, settings = config.parse(sys.argv[1:] if argv is None else argv, os.environ)
+        command, settings = config.parse(argv, os.environ)
     except config.HelpRequested as request:
         sys.stdout.write(request.text)
         return EXIT_OK

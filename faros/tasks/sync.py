@@ -24,6 +24,7 @@ from faros.core import (
     errors,
     identity,
     ignore,
+    manual,
     prune,
     readiness,
     redact,
@@ -142,6 +143,15 @@ class Sync:
         self.waiting_for = ""
         """Why objects are held back this sync ("" when none are)."""
         self._guard = threading.Lock()
+        self.requested = manual.pending(gittrack)
+        """A sync requested by hand, not served yet ("" when none): recorded in status."""
+
+    def _handled(self, status: dict[str, Any]) -> dict[str, Any]:
+        """``status`` recording the request this sync serves (or the last one served)."""
+        handled = self.requested or self.previous.get(manual.HANDLED)
+        if handled:
+            status[manual.HANDLED] = handled
+        return status
 
     def run(self) -> None:
         """The whole sync; any Git error stops it before anything is written but status."""
@@ -256,7 +266,7 @@ class Sync:
         except errors.Unreachable:
             return False
         inputs = self._inputs()
-        if not noted or not noted.startswith(f"{inputs}@"):
+        if self.requested or not noted or not noted.startswith(f"{inputs}@"):
             return False
         commit = gitsource.remote_commit(self.rt.kube, self.rt.store, self.gittrack)
         if commit is None or noted != f"{inputs}@{commit}":
@@ -299,6 +309,7 @@ class Sync:
             list(status.get("conditions") or []), suspended=True, now=self.now
         )
         status["observedGeneration"] = int(self.gittrack["metadata"].get("generation") or 0)
+        status = self._handled(status)
         if trackstatus.status_changed(self.previous or None, status):
             self.reporter.save(status)
             if not suspension.was_suspended(self.previous):
@@ -351,7 +362,7 @@ class Sync:
         counters = dict.fromkeys(trackstatus.COUNTERS, 0)  # required by the schema
         status = readiness.with_readiness({**counters, **self.previous}, state, now=self.now)
         status["observedGeneration"] = int(self.gittrack["metadata"].get("generation") or 0)
-        status = self._resumed(status)
+        status = self._handled(self._resumed(status))
         if trackstatus.status_changed(self.previous or None, status):
             self.reporter.save(status)
         return True
@@ -583,7 +594,7 @@ class Sync:
                                      children=self.children, waiting=self.waiting_for)  # fmt: skip
         else:
             state = readiness.assess(status=status, generation=generation, children=None)
-        status = self._resumed(readiness.with_readiness(status, state, now=self.now))
+        status = self._handled(self._resumed(readiness.with_readiness(status, state, now=self.now)))
         if report.source_error is not None:
             self._source_failed(report.source_error)
         if trackstatus.status_changed(self.previous or None, status):

@@ -29,6 +29,7 @@ from faros.core import (
     dependencies,
     errors,
     identity,
+    manual,
     prune,
     recheck,
     routing,
@@ -121,6 +122,8 @@ class Watchers:
         self._gittracks: dict[identity.ObjectKey, int] = {}
         self._depends: dict[identity.ObjectKey, tuple[identity.ObjectKey, ...]] = {}
         self._ready: dict[identity.ObjectKey, bool] = {}
+        self._requested: dict[identity.ObjectKey, str] = {}
+        """Per GitTrack, the sync requested by hand and not served yet, as last seen."""
         self._suspended: set[identity.ObjectKey] = set()
         """GitTracks whose ``spec.suspend`` is true: events of their objects are dropped."""
         self._gtos: dict[identity.ObjectKey, _Held] = {}
@@ -180,6 +183,7 @@ class Watchers:
         if event == "DELETED":
             self._gittracks.pop(key, None)
             self._depends.pop(key, None)
+            self._requested.pop(key, None)
             self._suspend(key, False)
             self.schedule.delete(key)
             self.dispatcher.sync(key)  # lets the sync forget the GitTrack's metrics
@@ -189,9 +193,12 @@ class Watchers:
         self._gittracks[key] = routing.generation(obj)
         self._depends[key] = tuple(dependencies.refs(obj))
         resumed = self._suspend(key, suspension.is_suspended(obj))
+        asked, self._requested[key] = self._requested.get(key), manual.pending(obj)
         if old != self._gittracks[key]:
             self.schedule.upsert(key, period=self.period)
             self.dispatcher.sync(key)
+        elif self._requested[key] and asked != self._requested[key]:
+            self.dispatcher.sync(key)  # requested by hand (faros sync)
         if resumed:
             self._resume(key)
         ready = dependencies.is_ready(obj)

@@ -14,11 +14,11 @@ from typing import Any
 
 from faros.api import names
 from faros.kube import client
-from tests.harness import gitrepos, processes
+from tests.harness import gitrepos
 from tests.harness.cluster import condition
 from tests.harness.cluster import get_or_empty as get
+from tests.harness.faros_run import Run as FarosRun
 from tests.harness.git_servers import Transport
-from tests.harness.shape import FAROS
 from tests.harness.wait import eventually
 
 
@@ -44,25 +44,6 @@ def job(namespace: str) -> str:
 
 def configmap(namespace: str) -> str:
     return f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, namespace: {namespace}}}\n"
-
-
-class Run:
-    """`faros run` for one namespace, as a subprocess."""
-
-    def __init__(self, settings, tmp_path, namespace: str) -> None:
-        self.process = processes.spawn(
-            [FAROS, "run", f"--kubeconfig={settings.kubeconfig}", "--allow-file-urls",
-             f"--namespace={namespace}", "--clustergittrack-mode=Disabled",
-             "--metrics-bind-address=0", "--sync-period=10m",
-             "--broker-url=redis://127.0.0.1:1/0"],
-            log=tmp_path / "run.log",
-        )  # fmt: skip
-
-    def __enter__(self) -> Run:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        processes.stop(self.process, timeout=30)
 
 
 def write_status(kube: client.Kube, path: str, status: dict[str, Any]) -> None:
@@ -93,7 +74,7 @@ def test_ready_follows_the_health_of_the_children(
     gittracks = f"/apis/{names.API_VERSION}/namespaces/{namespace}/gittracks"
     web = f"/apis/apps/v1/namespaces/{namespace}/deployments/web"
     web_gto = f"/apis/{names.API_VERSION}/namespaces/{namespace}/gittrackobjects/deployment-web"
-    with Run(worker_settings, tmp_path, namespace) as run:
+    with FarosRun(worker_settings, tmp_path, namespace, period="10m") as run:
         kube.request("POST", gittracks, body={
             "apiVersion": names.API_VERSION, "kind": "GitTrack", "metadata": {"name": "app"},
             "spec": {"repository": git_servers.url(repo, Transport.FILE), "reference": "master"},
@@ -149,7 +130,7 @@ def test_a_failed_job_stalls_its_gittrack(
     ])  # fmt: skip
     gittracks = f"/apis/{names.API_VERSION}/namespaces/{namespace}/gittracks"
     path = f"/apis/batch/v1/namespaces/{namespace}/jobs/migrate"
-    with Run(worker_settings, tmp_path, namespace):
+    with FarosRun(worker_settings, tmp_path, namespace, period="10m"):
         kube.request("POST", gittracks, body={
             "apiVersion": names.API_VERSION, "kind": "GitTrack", "metadata": {"name": "app"},
             "spec": {"repository": git_servers.url(repo, Transport.FILE), "reference": "master"},
@@ -200,7 +181,7 @@ def test_depends_on_waits_for_readiness_then_proceeds_and_cycles_stall(
                                               "kind": "GitTrack", "metadata": {"name": name},
                                               "spec": spec})  # fmt: skip
 
-    with Run(worker_settings, tmp_path, namespace):
+    with FarosRun(worker_settings, tmp_path, namespace, period="10m"):
         create("app", app, "base")
         create("base", base)
         create("x", app, "y")

@@ -213,6 +213,7 @@ def test_gittrack_status_fields(schemas, kind):
         "objectsHealthy",
         "ignoredFiles",
         "conditions",
+        "lastHandledRequestedAt",
     }
 
 
