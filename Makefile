@@ -26,8 +26,11 @@ install: venv ## Everything the tests need: venv, Debian packages, control-plane
 	$(BIN)/python -m faros.testing.binaries build
 
 .PHONY: run
-run: venv ## Run Faros against the current kubeconfig (`faros run`)
-	$(BIN)/faros run
+run: venv ## Run Faros: `faros run` against the current kubeconfig, else `faros dev` (a local control plane)
+	@if $(BIN)/python -c 'from faros.kube import client; client.Kube.connect().close()' 2>/dev/null; \
+	then exec $(BIN)/faros run; \
+	else echo "no usable kubeconfig: starting faros dev (a local control plane and an example)"; \
+	exec $(BIN)/faros dev; fi
 
 .PHONY: fmt
 fmt: venv ## Format and fix lint

@@ -27,6 +27,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from faros import ctl  # the commands for people (docs/cli.md)
 
         return ctl.main(argv)
+    if argv and argv[0] == "dev":
+        from faros import dev  # a local control plane and the example (docs/cli.md)
+
+        return dev.main(argv[1:])
     try:
         command, settings = config.parse(argv, os.environ)
     except config.HelpRequested as request:
