@@ -23,7 +23,7 @@ EXIT_FAILURE = 1
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``faros`` with ``argv`` (default: the process's arguments); return the exit code."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in ("status", "sync", "suspend", "resume"):
+    if argv and argv[0] in ("status", "sync", "suspend", "resume", "diff"):
         from faros import ctl  # the commands for people (docs/cli.md)
 
         return ctl.main(argv)

@@ -1,8 +1,9 @@
-"""``faros status | sync | suspend | resume``: the commands for people (docs/cli.md).
+"""``faros status | sync | suspend | resume | diff``: the commands for people (docs/cli.md).
 
 They talk to the API server with the current kubeconfig (``--kubeconfig``, ``KUBECONFIG``,
 ``~/.kube/config``, in that order), never to Redis. Exit codes: 0 done, 1 failed (the
-GitTrack does not exist, ``--wait`` timed out or the sync failed), 2 bad command line.
+GitTrack does not exist, ``--wait`` timed out or the sync failed), 2 bad command line;
+``faros diff`` as ``kubectl diff``: 0 no changes, 1 changes, 2 errors.
 Tables go to stdout, errors to stderr; colour only on a terminal, never with ``--no-color``
 or ``NO_COLOR``.
 """
@@ -16,21 +17,28 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
 
+from faros import diffing
 from faros.api import names
 from faros.core import manual, overview, readiness, suspension, transitions
 from faros.kube import client, discovery, reads
 from faros.kube import errors as kube_errors
 
-COMMANDS = ("status", "sync", "suspend", "resume")
+COMMANDS = ("status", "sync", "suspend", "resume", "diff")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 class Failed(Exception):
     """The command could not do what was asked; ``str()`` says why (exit status 1)."""
+
+
+class Unusable(Exception):
+    """``faros diff`` cannot tell (a file fails to parse, a fetch failed); any error of
+    ``faros diff`` exits with status 2, as ``kubectl diff``."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -56,6 +64,19 @@ def parser() -> argparse.ArgumentParser:
     sync.add_argument("--wait", action="store_true", help="wait until the sync is applied")
     sync.add_argument("--timeout", type=_seconds, default=300.0, metavar="SECONDS",
                       help="how long --wait waits (default 300)")  # fmt: skip
+    changes = commands.add_parser(
+        "diff", help="what a sync would change (server-side dry run); exit 1 when something",
+        description="Render a local checkout (--path) or a Git reference (--ref, default the "
+        "GitTrack's own) as the GitTrack's sync would, dry-run every object on the API server "
+        "and print a unified diff of what would be created, changed and deleted (Secret values "
+        "masked). Exit status: 0 no changes, 1 changes, 2 errors.",
+    )  # fmt: skip
+    changes.add_argument("target", metavar="[NAMESPACE/]NAME")
+    source = changes.add_mutually_exclusive_group()
+    source.add_argument("--path", type=Path, help="a local checkout of the repository")
+    source.add_argument("--ref", help="a branch, tag or commit of the GitTrack's repository")
+    changes.add_argument("--output", choices=("text", "markdown"), default="text",
+                         help="markdown: for a pull request comment")  # fmt: skip
     for verb, text in (("suspend", "stop syncs, applies and drift reverts (spec.suspend)"),
                        ("resume", "resume a suspended GitTrack and sync it at once")):  # fmt: skip
         command = commands.add_parser(verb, help=text, description=text)
@@ -85,9 +106,9 @@ def main(argv: Sequence[str], *, out: TextIO = sys.stdout, err: TextIO = sys.std
     try:
         with client.Kube.connect(args.kubeconfig or None) as kube:
             return _run(kube, args, out=out, color=color)
-    except (client.ConnectError, Failed, kube_errors.ApiError) as error:
+    except (client.ConnectError, Failed, Unusable, kube_errors.ApiError) as error:
         print(f"faros {args.command}: error: {error}", file=err)
-        return EXIT_FAILED
+        return EXIT_USAGE if args.command == "diff" else EXIT_FAILED
 
 
 def _run(kube: client.Kube, args: argparse.Namespace, *, out: TextIO, color: bool) -> int:
@@ -97,6 +118,12 @@ def _run(kube: client.Kube, args: argparse.Namespace, *, out: TextIO, color: boo
         return _status_all(kube, namespace=args.namespace, output=args.output, out=out,
                            color=color)  # fmt: skip
     key = _key(args)
+    if args.command == "diff":
+        try:
+            return diffing.run(kube, _get(kube, key), path=args.path, reference=args.ref,
+                               markdown=args.output == "markdown", out=out)  # fmt: skip
+        except diffing.DiffError as error:
+            raise Unusable(str(error)) from error
     if args.command in ("suspend", "resume"):
         suspend = args.command == "suspend"
         _get(kube, key)
