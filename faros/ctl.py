@@ -24,7 +24,7 @@ import yaml
 
 from faros import diffing
 from faros.api import names
-from faros.core import manual, overview, readiness, suspension, transitions
+from faros.core import manual, overview, suspension, transitions
 from faros.kube import client, discovery, reads
 from faros.kube import errors as kube_errors
 
@@ -254,10 +254,9 @@ def _sync(
             shown = line
         if served and suspension.is_suspended(track):
             raise Failed(f"{_label(key)} is suspended: nothing was applied")
-        if served and _settled(track):
-            failing = overview.problem(track)
-            if failing:
-                raise Failed(f"the sync of {_label(key)} failed: {failing}")
+        if served and _failing(track):
+            raise Failed(f"the sync of {_label(key)} failed: {_failing(track)}")
+        if served and _applied(track):
             return EXIT_OK
         time.sleep(0.5)
     raise Failed(f"timed out after {timeout:g}s waiting for the sync of {_label(key)}")
@@ -271,14 +270,18 @@ def _progress(track: dict[str, Any], *, served: bool) -> str:
             f"sync, Ready {row.ready}")  # fmt: skip
 
 
-def _settled(track: dict[str, Any]) -> bool:
-    """True when the served sync's outcome is final: every object applied (Ready True or False
-    with a reason other than Progressing), or a sync condition False."""
-    conditions = (track.get("status") or {}).get("conditions", [])
-    if any(c.get("type") in overview.SYNC_CONDITIONS and c.get("status") == "False"
-           for c in conditions):  # fmt: skip
-        return True
+def _failing(track: dict[str, Any]) -> str:
+    """The message of a sync condition that is False ("" when none is)."""
+    for condition in (track.get("status") or {}).get("conditions", []):
+        if condition.get("type") in overview.SYNC_CONDITIONS and condition.get("status") == (
+            "False"
+        ):
+            return overview.shorten(str(condition.get("message") or condition.get("reason")))
+    return ""
+
+
+def _applied(track: dict[str, Any]) -> bool:
+    """True when every object the served sync applies is in sync (applied as it is now);
+    health is not waited for (``kubectl wait --for=condition=Ready`` does that)."""
     row = overview.track_row(track)
-    ready = transitions.find(conditions, "Ready")
-    progressing = ready is not None and ready.get("reason") == readiness.Reason.PROGRESSING
-    return row.in_sync >= row.applied and not progressing
+    return row.in_sync >= row.applied

@@ -75,6 +75,7 @@ def test_diff_shows_what_a_sync_would_do_and_writes_nothing(
         assert (broken.returncode, broken.stdout) == (2, "")
         assert "broken.yaml" in broken.stderr
 
+        repo.create_branch("feature")
         feature = repo.commit({"a.json": configmap("a", namespace, "v3")}, branch="feature")
         by_ref = faros(cluster, "diff", target, "--ref", feature)
         assert by_ref.returncode == 1, by_ref.stderr

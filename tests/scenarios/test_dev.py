@@ -64,6 +64,8 @@ def test_faros_dev_runs_the_example_reverts_drift_takes_commits_and_stops_clean(
     finally:
         if dev.poll() is None:
             os.killpg(dev.pid, signal.SIGKILL)
+            dev.wait(timeout=30)
+        log.close()
         state_file = state / "controlplane" / "state.json"
         if state_file.exists():
             controlplane.stop_pids(json.loads(state_file.read_text())["pids"])
