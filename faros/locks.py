@@ -175,20 +175,32 @@ PAUSE_KEY = "faros:api:pause"
 _RESERVE = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) + tonumber(now[2]) / 1000000
-local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local rate, burst, batch = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
 local tokens = tonumber(state[1]) or burst
 local stamp = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate) - 1
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+local pause = redis.call('PTTL', KEYS[2])
+local granted = 1
+if pause <= 0 and tokens >= 2 * batch then granted = batch end
+tokens = tokens - granted
 local wait = 0
 if tokens < 0 then wait = -tokens / rate end
-local pause = redis.call('PTTL', KEYS[2])
 if pause > 0 then wait = math.max(wait, pause / 1000) end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
 redis.call('EXPIRE', KEYS[1], 300)
-return tostring(wait)
+return tostring(wait) .. ' ' .. tostring(granted)
 """
-"""``faros.core.budget.reserve`` run inside Redis (one atomic step on Redis's own clock)."""
+"""``faros.core.budget.reserve`` run inside Redis (one atomic step on Redis's own clock); while
+the bucket holds at least two batches and nobody is paused, it grants a batch at once."""
+
+BATCH = 16
+"""Tokens a process takes from Redis at once while the bucket is well filled: one Redis round
+trip per 16 API requests instead of one each (a worker's profile showed 11 % of its time in
+that round trip)."""
+LEASE = 0.5
+"""Seconds a process may spend a batch's tokens; unspent ones are lost (the budget is never
+exceeded, at worst under-used)."""
 
 
 class RedisBudget:
@@ -199,17 +211,31 @@ class RedisBudget:
         self.rate = rate
         self.burst = burst
         self._script = client.register_script(_RESERVE)
+        self._guard = threading.Lock()
+        self._spare = 0
+        self._until = 0.0
 
     def take(self) -> float:
         """Reserve one request; the seconds to wait before sending it."""
         if self.rate <= 0:
             return 0.0
+        with self._guard:
+            if self._spare > 0 and time.monotonic() < self._until:
+                self._spare -= 1
+                return 0.0
         with _reaching():
-            answer = self._script(keys=[BUDGET_KEY, PAUSE_KEY], args=[self.rate, self.burst])
-        return float(answer.decode() if isinstance(answer, bytes) else answer)
+            answer = self._script(keys=[BUDGET_KEY, PAUSE_KEY],
+                                  args=[self.rate, self.burst, BATCH])  # fmt: skip
+        wait, granted = (answer.decode() if isinstance(answer, bytes) else str(answer)).split()
+        with self._guard:
+            self._spare = int(float(granted)) - 1
+            self._until = time.monotonic() + LEASE
+        return float(wait)
 
     def pause(self, seconds: float) -> None:
         """Everyone waits ``seconds`` (the API server answered 429 with this Retry-After)."""
+        with self._guard:
+            self._spare = 0  # this process's batch is void too
         with _reaching():
             self.client.set(PAUSE_KEY, b"1", px=max(1, round(seconds * 1000)))
 

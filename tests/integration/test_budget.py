@@ -46,3 +46,24 @@ def test_a_429_pauses_every_process(redis_url):
         assert 1.5 <= other.take() <= 2.0
     finally:
         client.delete(locks.BUDGET_KEY, locks.PAUSE_KEY)  # the session's Redis: leave it clean
+
+
+def test_a_full_bucket_is_drawn_from_in_batches_and_a_low_one_token_by_token(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    client.delete(locks.BUDGET_KEY, locks.PAUSE_KEY)
+    full = locks.RedisBudget(client, rate=0.001, burst=1000.0)  # no refill during the test
+
+    def tokens() -> float:
+        return float(client.hget(locks.BUDGET_KEY, "tokens") or 0)
+
+    try:
+        assert [full.take() for _ in range(locks.BATCH)] == [0.0] * locks.BATCH
+        assert round(tokens()) == 1000 - locks.BATCH  # one Redis round trip for all of them
+        full.take()
+        assert round(tokens()) == 1000 - 2 * locks.BATCH
+        client.hset(locks.BUDGET_KEY, "tokens", str(2 * locks.BATCH - 1))
+        low = locks.RedisBudget(client, rate=0.001, burst=1000.0)
+        low.take()
+        assert round(tokens()) == 2 * locks.BATCH - 2  # too few left to take a batch
+    finally:
+        client.delete(locks.BUDGET_KEY, locks.PAUSE_KEY)
