@@ -567,13 +567,13 @@ class Sync:
         for key, propagation in doomed:
             path = discovery.own(key.kind).path(namespace=key.namespace, name=key.name)
             try:
+                self.rt.kube.request("DELETE", path, body={"propagationPolicy": propagation})
+                logger.info("child deleted", extra={"gto": key.namespaced_name})
                 if propagation == "Background":
                     what = prune.label(syncplan.held_child(existing[key]),
                                        fallback=key.namespaced_name)  # fmt: skip
                     release.announce_deletion(self.reporter, what=what, gto=key.name,
                                               commit=commit)  # fmt: skip
-                self.rt.kube.request("DELETE", path, body={"propagationPolicy": propagation})
-                logger.info("child deleted", extra={"gto": key.namespaced_name})
             except kube_errors.NotFound:
                 continue
             except kube_errors.ApiError as error:
