@@ -388,6 +388,12 @@ class Settings:
         help="accept file:// repository URLs (development and tests only: a GitTrack could "
         "read any repository on the worker's disk)",
     ))  # fmt: skip
+    allow_http_credentials: bool = dataclasses.field(default=False, metadata=_flag(
+        "--allow-http-credentials", convert=parse_bool, metavar="BOOL", boolean=True,
+        help="send a deployKey's HTTP basic credentials over plain http:// repository URLs "
+        "(a trusted network only: anyone on the path can read them); off, such a GitTrack "
+        "is refused with an error in FilesFetched",
+    ))  # fmt: skip
     known_hosts: tuple[Path, ...] = dataclasses.field(default=(), metadata=_flag(
         "--known-hosts", convert=_paths, metavar="FILES",
         help="known_hosts files for SSH host key checking, separated by ':'; a deployKey "

@@ -84,6 +84,43 @@ def missing_secret(ref: SecretRef, reason: str) -> DeployKeyError:
     return DeployKeyError(WRAP + f"failed to look up secret {ref.name}: {reason}")
 
 
+REFUSED_TYPES = frozenset({
+    "kubernetes.io/service-account-token",
+    "kubernetes.io/dockerconfigjson",
+    "kubernetes.io/dockercfg",
+})  # fmt: skip
+"""Secret types never read as deploy keys: a GitTrack's author could otherwise have Faros send
+a service account's token or registry credentials to any Git server (a confused deputy)."""
+
+
+def check_secret_type(ref: SecretRef, secret_type: str) -> None:
+    """Refuse a Secret whose type holds another system's credentials.
+
+    Raises:
+        DeployKeyError: naming the Secret and its type (never its content).
+    """
+    if secret_type in REFUSED_TYPES:
+        raise DeployKeyError(
+            WRAP + f"Secret {ref.namespace}/{ref.name} has type {secret_type}: service account "
+            "tokens and registry credentials are never used as deploy keys"
+        )
+
+
+def check_transport(url: str, found: Credentials, *, allow_plain_http: bool) -> None:
+    """Refuse to send HTTP basic credentials over plain ``http://`` unless allowed.
+
+    Raises:
+        DeployKeyError: naming the reason and the flag that allows it.
+    """
+    plain = url.strip().lower().startswith("http://")
+    if found.password is not None and plain and not allow_plain_http:
+        raise DeployKeyError(
+            "HTTP basic credentials are never sent over plain http:// (anyone on the path "
+            "could read them): use an https:// URL, or --allow-http-credentials on a "
+            "trusted network"
+        )
+
+
 def credentials(ref: SecretRef, data: Mapping[str, bytes]) -> Credentials:
     """Read the credential named by ``ref`` out of the Secret's decoded ``data``."""
     if ref.key not in data:

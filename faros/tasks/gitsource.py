@@ -23,13 +23,15 @@ class SourceFailure(Exception):
 
 
 def fetch_files(
-    kube: client.Kube, store: fetch.Store, gittrack: dict[str, Any], *, max_bytes: int
-) -> tuple[fetch.Snapshot, list[manifests.FileResult]]:
-    """Fetch and parse the manifests a GitTrack names; raise ``SourceFailure`` on any Git error."""
+    kube: client.Kube, store: fetch.Store, gittrack: dict[str, Any], *, max_bytes: int,
+    allow_plain_http: bool = False,
+) -> tuple[fetch.Snapshot, list[manifests.FileResult]]:  # fmt: skip
+    """Fetch and parse the manifests a GitTrack names; raise ``SourceFailure`` on any Git error
+    (HTTP basic credentials over plain ``http://`` only with ``allow_plain_http``)."""
     spec = gittrack.get("spec", {})
     try:
         sub_path = paths.normalise(str(spec.get("subPath") or ""))
-        credentials = _credentials(kube, gittrack)
+        credentials = _credentials(kube, gittrack, allow_plain_http=allow_plain_http)
         snapshot = _snapshot(store, spec, sub_path=sub_path, credentials=credentials)
     except (
         paths.SubPathError,
@@ -46,12 +48,15 @@ def fetch_files(
     return snapshot, sorted(files, key=lambda file: file.path)
 
 
-def remote_commit(kube: client.Kube, store: fetch.Store, gittrack: dict[str, Any]) -> str | None:
+def remote_commit(
+    kube: client.Kube, store: fetch.Store, gittrack: dict[str, Any], *,
+    allow_plain_http: bool = False,
+) -> str | None:  # fmt: skip
     """The commit the GitTrack's reference names on its remote now (no fetch); None when it
     cannot be told cheaply (then the sync fetches)."""
     spec = gittrack.get("spec", {})
     try:
-        credentials = _credentials(kube, gittrack)
+        credentials = _credentials(kube, gittrack, allow_plain_http=allow_plain_http)
         return store.remote_commit(
             url=str(spec.get("repository", "")), reference=str(spec.get("reference", "")),
             credentials=credentials,
@@ -83,7 +88,9 @@ def _snapshot(
         metrics.GIT_FETCH_DURATION.labels(result=result).observe(time.monotonic() - started)
 
 
-def _credentials(kube: client.Kube, gittrack: dict[str, Any]) -> deploykeys.Credentials:
+def _credentials(
+    kube: client.Kube, gittrack: dict[str, Any], *, allow_plain_http: bool = False
+) -> deploykeys.Credentials:
     meta = gittrack["metadata"]
     ref = deploykeys.secret_ref(
         gittrack.get("spec", {}).get("deployKey"),
@@ -98,5 +105,9 @@ def _credentials(kube: client.Kube, gittrack: dict[str, Any]) -> deploykeys.Cred
         raise deploykeys.missing_secret(ref, str(error)) from None
     except errors.ApiError as error:  # the API server failed: the policy retries soon
         raise SourceFailure(str(deploykeys.missing_secret(ref, str(error)))) from error
+    deploykeys.check_secret_type(ref, str(secret.get("type") or ""))
     data = {key: base64.b64decode(value) for key, value in (secret.get("data") or {}).items()}
-    return deploykeys.credentials(ref, data)
+    found = deploykeys.credentials(ref, data)
+    deploykeys.check_transport(str(gittrack.get("spec", {}).get("repository", "")), found,
+                               allow_plain_http=allow_plain_http)  # fmt: skip
+    return found

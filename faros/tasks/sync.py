@@ -164,8 +164,10 @@ class Sync:
             return
         try:
             snapshot, files = gitsource.fetch_files(
-                self.rt.kube, self.rt.store, self.gittrack, max_bytes=self.rt.settings.max_file_size
-            )
+                self.rt.kube, self.rt.store, self.gittrack,
+                max_bytes=self.rt.settings.max_file_size,
+                allow_plain_http=self.rt.settings.allow_http_credentials,
+            )  # fmt: skip
         except gitsource.SourceFailure as failure:
             self._failed(failure.__cause__ or failure)
             self._finish(trackstatus.SyncReport(source_error=str(failure)))
@@ -268,7 +270,10 @@ class Sync:
         inputs = self._inputs()
         if self.requested or not noted or not noted.startswith(f"{inputs}@"):
             return False
-        commit = gitsource.remote_commit(self.rt.kube, self.rt.store, self.gittrack)
+        commit = gitsource.remote_commit(
+            self.rt.kube, self.rt.store, self.gittrack,
+            allow_plain_http=self.rt.settings.allow_http_credentials,
+        )  # fmt: skip
         if commit is None or noted != f"{inputs}@{commit}":
             return False
         logger.debug("sync skipped: nothing changed", extra={"gittrack": self.reporter.label})

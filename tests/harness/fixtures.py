@@ -105,6 +105,7 @@ def worker_settings(
             f"--kubeconfig={cluster.kubeconfig}",
             f"--broker-url={redis_url}",
             "--allow-file-urls",
+            "--allow-http-credentials",  # the loopback Git server's basic auth is plain HTTP
             f"--known-hosts={git_servers.ssh.known_hosts}",
             f"--repository-dir={tmp_path_factory.mktemp('repositories')}",
             "--fetch-timeout=20s",

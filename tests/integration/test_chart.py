@@ -410,6 +410,7 @@ FLAG_VALUES: dict[str, tuple[dict[str, Any], object]] = {
     "log_format": ({"faros": {"logFormat": "text"}}, config.LogFormat.TEXT),
     "log_level": ({"faros": {"logLevel": "debug"}}, config.LogLevel.DEBUG),
     "allow_file_urls": ({"faros": {"allowFileUrls": True}}, True),
+    "allow_http_credentials": ({"faros": {"allowHttpCredentials": True}}, True),
     "known_hosts": ({"knownHosts": {"existingSecret": "hosts", "key": "kh"}},
                     (Path("/etc/faros/ssh/kh"),)),
     "max_file_size": ({"faros": {"maxFileSize": "2Mi"}}, 2 * 1024 * 1024),

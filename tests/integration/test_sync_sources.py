@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import secrets
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from faros.api import names
 from faros.kube import errors
 from faros.tasks import apply as apply_task
+from faros.tasks import sync as sync_task
 from tests.harness import gitrepos
 from tests.harness.git_servers import Transport
 from tests.harness.wait import eventually
@@ -25,10 +27,10 @@ def app_repo(git_root, namespace):
     )
 
 
-def secret(kube, namespace, name, data: dict[str, bytes]):
+def secret(kube, namespace, name, data: dict[str, bytes], kind: str = "Opaque"):
     encoded = {key: base64.b64encode(value).decode() for key, value in data.items()}
     kube.request("POST", f"/api/v1/namespaces/{namespace}/secrets",
-                 body={"metadata": {"name": name}, "data": encoded})  # fmt: skip
+                 body={"metadata": {"name": name}, "type": kind, "data": encoded})  # fmt: skip
 
 
 def fetched(tracks, key):
@@ -62,6 +64,52 @@ def test_https_basic_auth_from_a_secret(tracks, kube, namespace, git_servers, ap
 
     assert fetched(tracks, key) == ("True", "")
     assert f"{namespace}/configmap-app" in tracks.children(key)
+
+
+def test_basic_credentials_are_never_sent_over_plain_http_unless_allowed(
+    tracks, kube, namespace, git_servers, app_repo, rt
+):
+    http = git_servers.http
+    http.clear_requests()
+    secret(kube, namespace, "auth", {"basic": f"{http.username}:{http.password}".encode()})
+    key = tracks.create(
+        repository=git_servers.url(app_repo, Transport.HTTP), reference="master",
+        namespace=namespace,
+        deploy_key={"secretName": "auth", "key": "basic", "type": "HTTPBasicAuth"},
+    )  # fmt: skip
+    strict = dataclasses.replace(
+        rt, settings=dataclasses.replace(rt.settings, allow_http_credentials=False)
+    )
+
+    sync_task.run(strict, namespace=key.namespace, name=key.name)
+
+    status, text = fetched(tracks, key)
+    assert status == "False"
+    assert "HTTP basic credentials are never sent over plain http://" in text
+    assert "--allow-http-credentials" in text
+    assert http.username not in text
+    assert http.password not in text
+    assert http.requests == []  # nothing reached the server
+
+
+def test_registry_and_token_secrets_are_never_deploy_keys(
+    tracks, kube, namespace, git_servers, app_repo
+):
+    config = b'{"auths": {"registry.example.com": {"auth": "c2VjcmV0OnRva2Vu"}}}'
+    secret(kube, namespace, "pull", {".dockerconfigjson": config},
+           kind="kubernetes.io/dockerconfigjson")  # fmt: skip
+    key = tracks.create(
+        repository=git_servers.url(app_repo, Transport.HTTP), reference="master",
+        namespace=namespace,
+        deploy_key={"secretName": "pull", "key": ".dockerconfigjson", "type": "HTTPBasicAuth"},
+    )  # fmt: skip
+
+    tracks.sync(key)
+
+    status, text = fetched(tracks, key)
+    assert status == "False"
+    assert f"Secret {namespace}/pull has type kubernetes.io/dockerconfigjson" in text
+    assert "c2VjcmV0OnRva2Vu" not in text
 
 
 @pytest.mark.parametrize(

@@ -160,6 +160,7 @@ The flags every faros process gets from values (docs/configuration.md), one per 
 - {{ printf "--max-file-size=%s" $f.maxFileSize | quote }}
 - {{ printf "--repository-dir=%s" $f.repositoryDir | quote }}
 - {{ printf "--allow-file-urls=%t" $f.allowFileUrls | quote }}
+- {{ printf "--allow-http-credentials=%t" $f.allowHttpCredentials | quote }}
 {{- with $f.eventsNamespace }}
 - {{ printf "--events-namespace=%s" . | quote }}
 {{- end }}

@@ -73,3 +73,27 @@ def test_missing_key_names_secret_and_key():
 
     with pytest.raises(deploykeys.DeployKeyError, match="Secret creds does not have key id"):
         deploykeys.credentials(ref, {"other": b"x"})
+
+
+BASIC = deploykeys.SecretRef("team", "auth", "basic", names.DeployKeyType.HTTP_BASIC_AUTH)
+
+
+@pytest.mark.parametrize("secret_type", ["kubernetes.io/service-account-token",
+                                         "kubernetes.io/dockerconfigjson",
+                                         "kubernetes.io/dockercfg"])  # fmt: skip
+def test_token_and_registry_secrets_are_refused_naming_only_the_secret(secret_type):
+    with pytest.raises(deploykeys.DeployKeyError, match=f"Secret team/auth has type {secret_type}"):
+        deploykeys.check_secret_type(BASIC, secret_type)
+    deploykeys.check_secret_type(BASIC, "Opaque")
+    deploykeys.check_secret_type(BASIC, "")
+
+
+def test_basic_credentials_need_https_unless_allowed():
+    found = deploykeys.credentials(BASIC, {"basic": b"me:pw"})
+    with pytest.raises(deploykeys.DeployKeyError, match="never sent over plain http://") as caught:
+        deploykeys.check_transport("HTTP://git.example.com/x.git", found, allow_plain_http=False)
+    assert "pw" not in str(caught.value).replace("plain", "")
+    deploykeys.check_transport("http://git.example.com/x.git", found, allow_plain_http=True)
+    deploykeys.check_transport("https://git.example.com/x.git", found, allow_plain_http=False)
+    ssh = deploykeys.Credentials(ssh_key=b"k")
+    deploykeys.check_transport("http://git.example.com/x.git", ssh, allow_plain_http=False)
