@@ -143,6 +143,13 @@ def _choice(kind: type[E]) -> Callable[[str], E]:
     return convert
 
 
+def _account(text: str) -> str:
+    if text and not re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", text):
+        raise ValueError(f"invalid service account name {text!r} (lower-case letters, digits, "
+                         "'-' and '.')")  # fmt: skip
+    return text
+
+
 def _budget(text: str) -> str:
     prune.parse_budget(text, source="--max-deletions")  # BudgetError is a ValueError
     return text.strip()
@@ -387,6 +394,13 @@ class Settings:
         "--allow-file-urls", convert=parse_bool, metavar="BOOL", boolean=True,
         help="accept file:// repository URLs (development and tests only: a GitTrack could "
         "read any repository on the worker's disk)",
+    ))  # fmt: skip
+    default_service_account: str = dataclasses.field(default="", metadata=_flag(
+        "--default-service-account", convert=_account, metavar="NAME",
+        help="the service account (in each GitTrack's own namespace) whose identity writes the "
+        "children of GitTracks without spec.serviceAccountName (the lock-down mode of a "
+        "multi-tenant cluster); empty: the controller's own identity",
+        default_help="empty (the controller's identity)",
     ))  # fmt: skip
     allow_http_credentials: bool = dataclasses.field(default=False, metadata=_flag(
         "--allow-http-credentials", convert=parse_bool, metavar="BOOL", boolean=True,

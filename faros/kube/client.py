@@ -56,10 +56,20 @@ class Budget(Protocol):
 class Kube:
     """One API server connection; thread-safe (urllib3 pool)."""
 
-    def __init__(self, api_client: k8s_client.ApiClient) -> None:
+    def __init__(self, api_client: k8s_client.ApiClient, *, impersonate: str = "") -> None:
         self.api_client = api_client
         self.budget: Budget | None = None
         """When set, every request waits for its turn in it, and a 429 pauses it."""
+        self.impersonate = impersonate
+        """The user every request acts as (``Impersonate-User``); "" for our own identity."""
+
+    def impersonating(self, user: str) -> Kube:
+        """A view of this connection whose requests act as ``user`` (a tenant's service
+        account, ``system:serviceaccount:<namespace>:<name>``): same pool and budget; never
+        close it (close the connection it came from)."""
+        view = Kube(self.api_client, impersonate=user)
+        view.budget = self.budget
+        return view
 
     @classmethod
     def connect(cls, kubeconfig: str | Path | None = None) -> Kube:
@@ -142,6 +152,8 @@ class Kube:
         self._wait_for_budget()
         params = [(k, _query_value(v)) for k, v in (query or {}).items()]
         headers = {"Accept": accept if accept == JSON else f"{accept},{JSON}"}
+        if self.impersonate:
+            headers["Impersonate-User"] = self.impersonate
         if body is not None:
             headers["Content-Type"] = content_type
         try:

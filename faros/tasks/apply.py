@@ -32,6 +32,7 @@ from faros.core import (
     routing,
     samples,
     suspension,
+    tenancy,
     transitions,
 )
 from faros.core.webhooks import pushstamp
@@ -95,12 +96,17 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Res
     now = datetime.datetime.now(datetime.UTC)
     reporter = report.Reporter(rt.kube, gto, events_namespace=rt.events_namespace(), now=now,
                                quiet=rt.settings.events is config.EventsMode.SUMMARY)  # fmt: skip
+    owner = _owner(rt, gto)
     if gto["metadata"].get("deletionTimestamp"):
-        return _deleting(rt, gto, reporter, attempt=attempt)
-    if _suspended(rt, gto):
+        return _deleting(rt, gto, reporter, owner=owner, attempt=attempt)
+    if suspension.is_suspended(owner):
         logger.debug("apply skipped: suspended", extra={"gto": key.namespaced_name})
         return DONE
     applier = Applier(rt, gto, reporter)
+    try:
+        applier.kube = _as_tenant(rt, owner, namespace=namespace)
+    except tenancy.TenancyError as error:  # bad input: reported once, until it changes
+        return _failed(applier, error, attempt=attempt)
     try:
         child = applier.child()
         with rt.locks.hold(identity.lock_key(child.key), ttl=rt.lock_ttl) as held:
@@ -125,15 +131,26 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Res
     return DONE
 
 
+def _as_tenant(rt: runtime.Runtime, owner: dict[str, Any] | None, *, namespace: str) -> client.Kube:
+    """The connection the child's requests go through: impersonating the GitTrack's service
+    account (``faros.core.tenancy``), or the controller's own."""
+    user = tenancy.identity(owner, namespace=namespace,
+                            default_account=rt.settings.default_service_account)  # fmt: skip
+    return rt.kube.impersonating(user) if user else rt.kube
+
+
 def _deleting(
-    rt: runtime.Runtime, gto: dict[str, Any], reporter: report.Reporter, *, attempt: int
-) -> Result:
+    rt: runtime.Runtime, gto: dict[str, Any], reporter: report.Reporter, *,
+    owner: dict[str, Any] | None, attempt: int,
+) -> Result:  # fmt: skip
     """A GitTrackObject being deleted gets no apply; a prune-protected one (its GitTrack was
     deleted) has its child released first, so the garbage collector leaves the child."""
     if not prune.needs_release(gto):
         return DONE
     try:
-        release.release(rt, gto, reporter, why="its GitTrackObject is being deleted")
+        namespace = str(gto["metadata"].get("namespace", ""))
+        release.release(rt, gto, reporter, why="its GitTrackObject is being deleted",
+                        kube=_as_tenant(rt, owner, namespace=namespace))  # fmt: skip
     except Exception as error:  # every failure goes through the one policy
         verdict = errors.verdict(error)
         logger.warning("release failed", extra={"gto": reporter.label, "error": str(error)})
@@ -145,33 +162,34 @@ def _deleting(
 
 _MANAGERS = attribution.ManagerLabels()
 """This process's bounded label values of ``faros_drift_reverts_by_manager_total``."""
-SUSPENSION_TTL = 2.0
-"""Seconds a worker process trusts what it read of a GitTrack's ``spec.suspend``."""
-_suspensions: dict[identity.ObjectKey, tuple[float, bool]] = {}
-_suspensions_guard = threading.Lock()
+OWNER_TTL = 2.0
+"""Seconds a worker process trusts what it read of a GitTrack (``spec.suspend``, its service
+account): applies of one GitTrack's objects cost one extra read per 2 s, not one each."""
+_owners: dict[identity.ObjectKey, tuple[float, dict[str, Any] | None]] = {}
+_owners_guard = threading.Lock()
 
 
-def _suspended(rt: runtime.Runtime, gto: dict[str, Any]) -> bool:
-    """True when the GitTrack owning ``gto`` is suspended (read at most every
-    ``SUSPENSION_TTL`` seconds per GitTrack and process: an apply costs no extra read then)."""
+def _owner(rt: runtime.Runtime, gto: dict[str, Any]) -> dict[str, Any] | None:
+    """The GitTrack (or ClusterGitTrack) owning ``gto`` as read at most ``OWNER_TTL`` ago;
+    None when there is none."""
     owner = routing.owning_gittrack(gto)
     if owner is None:
-        return False
+        return None
     now = time.monotonic()
-    with _suspensions_guard:
-        known = _suspensions.get(owner)
+    with _owners_guard:
+        known = _owners.get(owner)
     if known is not None and known[0] > now:
         return known[1]
     path = discovery.own(owner.kind).path(namespace=owner.namespace, name=owner.name)
     try:
-        suspended = suspension.is_suspended(rt.kube.request("GET", path))
+        found: dict[str, Any] | None = rt.kube.request("GET", path)
     except kube_errors.NotFound:
-        suspended = False
-    with _suspensions_guard:
-        if len(_suspensions) > 10_000:
-            _suspensions.clear()
-        _suspensions[owner] = (now + SUSPENSION_TTL, suspended)
-    return suspended
+        found = None
+    with _owners_guard:
+        if len(_owners) > 10_000:
+            _owners.clear()
+        _owners[owner] = (now + OWNER_TTL, found)
+    return found
 
 
 def _remember(
@@ -273,6 +291,9 @@ class Applier:
         self.key = identity.gto_key(namespace=meta.get("namespace", ""), name=meta["name"])
         self.current: dict[str, Any] | None = None
         """The child as the apply last read or wrote it (None: not read yet, or absent)."""
+        self.kube = rt.kube
+        """Where the child's requests go: the controller's connection, or a view of it that
+        impersonates the GitTrack's service account (``faros.core.tenancy``)."""
 
     def child(self) -> Resolved:
         """Decode the child and find its resource (ApplyError, KindNotServed)."""
@@ -357,7 +378,7 @@ class Applier:
 
     def _live(self, resolved: Resolved) -> dict[str, Any] | None:
         try:
-            found: dict[str, Any] = self.rt.kube.request("GET", resolved.path())
+            found: dict[str, Any] = self.kube.request("GET", resolved.path())
         except kube_errors.NotFound:
             return None
         except kube_errors.ApiError as error:
@@ -388,7 +409,7 @@ class Applier:
         Every write names Faros's field manager, so ``managedFields`` tell its writes apart."""
         _remember(self.rt, self.key, recheck.WRITING, ttl=self.rt.lock_ttl)
         query = {"fieldManager": names.FIELD_MANAGER, **(arguments.pop("query", None) or {})}
-        return self._wrote(self.rt.kube.request(method, path, query=query, **arguments))
+        return self._wrote(self.kube.request(method, path, query=query, **arguments))
 
     def _ignoring(self, resolved: Resolved, live: dict[str, Any] | None) -> applyplan.Child:
         """The child with the fields ``spec.ignoreDifferences`` names as ``live`` has them."""
@@ -468,7 +489,7 @@ class Applier:
         query: dict[str, str | int | bool] = {"dryRun": "All"} if dry_run else {}
         if step.action is applyplan.Action.APPLY:
             query.update(fieldManager=names.FIELD_MANAGER, force=True)
-        send = self.rt.kube.request if dry_run else self._send
+        send = self.kube.request if dry_run else self._send
         result: dict[str, Any] = send(
             "PATCH", resolved.path(), body=step.body, content_type=step.content_type, query=query
         )
@@ -488,7 +509,7 @@ class Applier:
     def _recreate(self, resolved: Resolved, *, renew: Any) -> None:
         """``recreate``: delete in the foreground, wait until gone, create (spec 3.6)."""
         label = applyplan.label(resolved.child.desired)
-        self.rt.kube.request("DELETE", resolved.path(), body={"propagationPolicy": "Foreground"})
+        self.kube.request("DELETE", resolved.path(), body={"propagationPolicy": "Foreground"})
         deadline = time.monotonic() + DELETE_TIMEOUT
         while self._live(resolved) is not None:
             if time.monotonic() > deadline:

@@ -26,10 +26,13 @@ ATTEMPTS = 5
 
 
 def release(
-    rt: runtime.Runtime, gto: dict[str, Any], reporter: report.Reporter, *, why: str
-) -> None:
+    rt: runtime.Runtime, gto: dict[str, Any], reporter: report.Reporter, *, why: str,
+    kube: client.Kube | None = None,
+) -> None:  # fmt: skip
     """Release ``gto``'s child, announce it, and drop the finalizer (``why``: the cause, for
-    the Event). Raises the API error of a step that failed (the caller's policy decides)."""
+    the Event). The child is patched through ``kube`` (the GitTrack's service account; default
+    the controller's connection). Raises the API error of a step that failed (the caller's
+    policy decides)."""
     meta = gto["metadata"]
     child = prune.held_key(gto)
     if child is not None:
@@ -39,7 +42,7 @@ def release(
         if resource is None:
             raise errors.KindNotServed(api_version=child.api_version, kind=child.kind)
         path = resource.path(namespace=child.namespace, name=child.name)
-        if _unlink(rt.kube, path, owner_uid=str(meta["uid"])):
+        if _unlink(kube or rt.kube, path, owner_uid=str(meta["uid"])):
             what = prune.label(child, fallback=str(meta["name"]))
             reporter.event(
                 RELEASED,

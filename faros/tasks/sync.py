@@ -33,6 +33,7 @@ from faros.core import (
     synccalc,
     syncevents,
     syncplan,
+    tenancy,
     trackstatus,
     transitions,
 )
@@ -561,8 +562,13 @@ class Sync:
         kept: set[identity.ObjectKey] = set()
         for key in gc.protect:
             try:
+                user = tenancy.identity(
+                    self.gittrack, namespace=key.namespace,
+                    default_account=self.rt.settings.default_service_account,
+                )  # fmt: skip
+                tenant = self.rt.kube.impersonating(user) if user else None
                 release.release(self.rt, existing[key], self.reporter,
-                                why=f"it is no longer in commit {commit}")  # fmt: skip
+                                why=f"it is no longer in commit {commit}", kube=tenant)  # fmt: skip
             except (kube_errors.ApiError, errors.FarosError) as error:
                 kept.add(key)  # its child still holds the owner reference: not deleted now
                 self._failed(error)

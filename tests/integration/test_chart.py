@@ -154,6 +154,7 @@ def test_defaults_render_cluster_rbac_and_the_bundled_redis(rendered):
         assert "patch" in rules[("faros.pusher.com", f"{kind}/status")]
     assert {"create", "patch"} <= set(rules[("", "events")])
     assert "get" in rules[("", "secrets")]
+    assert rules[("", "serviceaccounts")] == ["impersonate"]  # tenants' service accounts
     assert rules[("*", "*")] == ["*"]  # rbac.applyRules' default: everything it applies
     binding = chart.one(docs, "ClusterRoleBinding")
     assert binding["subjects"][0]["namespace"] == "faros-system"
@@ -411,6 +412,8 @@ FLAG_VALUES: dict[str, tuple[dict[str, Any], object]] = {
     "log_level": ({"faros": {"logLevel": "debug"}}, config.LogLevel.DEBUG),
     "allow_file_urls": ({"faros": {"allowFileUrls": True}}, True),
     "allow_http_credentials": ({"faros": {"allowHttpCredentials": True}}, True),
+    "default_service_account": ({"faros": {"defaultServiceAccount": "faros-tenant"}},
+                                "faros-tenant"),
     "known_hosts": ({"knownHosts": {"existingSecret": "hosts", "key": "kh"}},
                     (Path("/etc/faros/ssh/kh"),)),
     "max_file_size": ({"faros": {"maxFileSize": "2Mi"}}, 2 * 1024 * 1024),

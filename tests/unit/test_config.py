@@ -66,6 +66,7 @@ def test_every_flag_has_its_environment_variable():
         "--log-level": "FAROS_LOG_LEVEL",
         "--allow-file-urls": "FAROS_ALLOW_FILE_URLS",
         "--allow-http-credentials": "FAROS_ALLOW_HTTP_CREDENTIALS",
+        "--default-service-account": "FAROS_DEFAULT_SERVICE_ACCOUNT",
         "--known-hosts": "FAROS_KNOWN_HOSTS",
         "--max-file-size": "FAROS_MAX_FILE_SIZE",
         "--apply-strategy": "FAROS_APPLY_STRATEGY",

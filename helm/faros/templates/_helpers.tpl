@@ -161,6 +161,9 @@ The flags every faros process gets from values (docs/configuration.md), one per 
 - {{ printf "--repository-dir=%s" $f.repositoryDir | quote }}
 - {{ printf "--allow-file-urls=%t" $f.allowFileUrls | quote }}
 - {{ printf "--allow-http-credentials=%t" $f.allowHttpCredentials | quote }}
+{{- with $f.defaultServiceAccount }}
+- {{ printf "--default-service-account=%s" . | quote }}
+{{- end }}
 {{- with $f.eventsNamespace }}
 - {{ printf "--events-namespace=%s" . | quote }}
 {{- end }}

@@ -131,7 +131,7 @@ def test_gittrack_spec_fields(schemas, kind):
     assert spec["required"] == ["reference", "repository"]
     assert set(spec["properties"]) == {
         "reference", "repository", "subPath", "deployKey", "webhookSecretRef", "dependsOn",
-        "suspend", "prune", "ignoreDifferences",
+        "suspend", "prune", "ignoreDifferences", "serviceAccountName", "serviceAccountRef",
     }  # fmt: skip
     for field in ("reference", "repository", "subPath"):
         assert spec["properties"][field]["type"] == "string"
