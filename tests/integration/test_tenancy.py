@@ -24,9 +24,12 @@ def tenant(kube, namespace: str, account: str) -> None:
         "metadata": {"name": account},
         "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ALLOWED}]})  # fmt: skip
     subject = {"kind": "ServiceAccount", "name": account, "namespace": namespace}
-    kube.request("POST", f"{rbac}/rolebindings", body={
-        "metadata": {"name": account}, "subjects": [subject],
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": account}})  # fmt: skip
+    role = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": account}
+    kube.request(
+        "POST",
+        f"{rbac}/rolebindings",
+        body={"metadata": {"name": account}, "subjects": [subject], "roleRef": role},
+    )
 
 
 def escalation(namespace: str) -> str:
