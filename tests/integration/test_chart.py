@@ -523,6 +523,7 @@ def test_extra_args_and_env_are_global_and_per_component(helm):
         ({"receiver": {"replayWindow": "10 minutes"}}, "at '/receiver/replayWindow'"),
         ({"receiver": {"ingress": {"host": "x"}}},
          "at '/receiver/ingress': additional properties 'host' not allowed"),
+        ({"rbac": {"lockDown": True}}, "rbac.lockDown needs faros.defaultServiceAccount"),
     ],
 )  # fmt: skip
 def test_bad_values_are_refused_with_a_clear_message(helm, values, message):
@@ -657,6 +658,37 @@ def test_installed_receiver_account_may_do_only_what_it_needs(helm, cluster, kub
     try:
         account = f"--as=system:serviceaccount:{namespace}:{release}-receiver"
         for verb, resource, expected in RECEIVER_PERMISSIONS:
+            answer = cluster.kubectl("auth", "can-i", verb, resource, "--all-namespaces", account,
+                                     check=False)  # fmt: skip
+            assert answer.strip() == expected, (verb, resource, answer)
+    finally:
+        helm.run("uninstall", release, f"--namespace={namespace}", kubeconfig=cluster.kubeconfig)
+
+
+# What the lock-down set's ServiceAccount may do: read what it applies, write its own kinds,
+# impersonate tenants' service accounts; write nothing it applies.
+LOCKDOWN_PERMISSIONS = [
+    ("watch", "deployments.apps", "yes"),
+    ("list", "configmaps", "yes"),
+    ("patch", "gittrackobjects.faros.pusher.com", "yes"),
+    ("create", "events", "yes"),
+    ("impersonate", "serviceaccounts", "yes"),
+    ("patch", "deployments.apps", "no"),
+    ("create", "configmaps", "no"),
+    ("create", "rolebindings.rbac.authorization.k8s.io", "no"),
+    ("delete", "secrets", "no"),
+]
+
+
+def test_lockdown_set_grants_impersonation_instead_of_writes(helm, cluster, namespace):
+    release = f"faros-{secrets.token_hex(3)}"
+    values = helm.values_file({"rbac": {"lockDown": True},
+                               "faros": {"defaultServiceAccount": "deployer"}})  # fmt: skip
+    common = [f"--namespace={namespace}", f"--values={values}", "--skip-crds"]
+    helm.run("install", release, str(chart.CHART), *common, kubeconfig=cluster.kubeconfig)
+    try:
+        account = f"--as=system:serviceaccount:{namespace}:{release}"
+        for verb, resource, expected in LOCKDOWN_PERMISSIONS:
             answer = cluster.kubectl("auth", "can-i", verb, resource, "--all-namespaces", account,
                                      check=False)  # fmt: skip
             assert answer.strip() == expected, (verb, resource, answer)

@@ -122,6 +122,9 @@ Refuse value combinations the schema cannot explain well; each message names the
 {{- if gt (len (compact (list $v.knownHosts.content $v.knownHosts.existingConfigMap $v.knownHosts.existingSecret))) 1 }}
 {{- fail "give one of knownHosts.content, knownHosts.existingConfigMap and knownHosts.existingSecret" }}
 {{- end }}
+{{- if and $v.rbac.lockDown (not $v.faros.defaultServiceAccount) }}
+{{- fail "rbac.lockDown needs faros.defaultServiceAccount: GitTracks without spec.serviceAccountName must apply as some tenant account" }}
+{{- end }}
 {{- with $v.worker.podDisruptionBudget }}
 {{- if and .enabled (include "faros.isSet" .minAvailable) (include "faros.isSet" .maxUnavailable) }}
 {{- fail "worker.podDisruptionBudget: give minAvailable or maxUnavailable, not both" }}
