@@ -27,10 +27,10 @@ def app_repo(git_root, namespace):
     )
 
 
-def secret(kube, namespace, name, data: dict[str, bytes], kind: str = "Opaque"):
+def secret(kube, namespace, name, data: dict[str, bytes]):
     encoded = {key: base64.b64encode(value).decode() for key, value in data.items()}
     kube.request("POST", f"/api/v1/namespaces/{namespace}/secrets",
-                 body={"metadata": {"name": name}, "type": kind, "data": encoded})  # fmt: skip
+                 body={"metadata": {"name": name}, "data": encoded})  # fmt: skip
 
 
 def fetched(tracks, key):
@@ -92,24 +92,39 @@ def test_basic_credentials_are_never_sent_over_plain_http_unless_allowed(
     assert http.requests == []  # nothing reached the server
 
 
+@pytest.mark.parametrize("secret_type", ["kubernetes.io/dockerconfigjson",
+                                         "kubernetes.io/service-account-token"])  # fmt: skip
 def test_registry_and_token_secrets_are_never_deploy_keys(
-    tracks, kube, namespace, git_servers, app_repo
+    tracks, kube, namespace, git_servers, app_repo, secret_type
 ):
-    config = b'{"auths": {"registry.example.com": {"auth": "c2VjcmV0OnRva2Vu"}}}'
-    secret(kube, namespace, "pull", {".dockerconfigjson": config},
-           kind="kubernetes.io/dockerconfigjson")  # fmt: skip
+    if secret_type == "kubernetes.io/dockerconfigjson":
+        key_name = ".dockerconfigjson"
+        data = {key_name: b'{"auths": {"registry.example.com": {"auth": "c2VjcmV0OnRva2Vu"}}}'}
+        annotations: dict[str, str] = {}
+    else:
+        key_name = "token"
+        data = {key_name: b"c2VjcmV0OnRva2Vu"}
+        kube.request("POST", f"/api/v1/namespaces/{namespace}/serviceaccounts",
+                     body={"metadata": {"name": "robot"}})  # fmt: skip
+        annotations = {"kubernetes.io/service-account.name": "robot"}
+    encoded = {key: base64.b64encode(value).decode() for key, value in data.items()}
+    kube.request("POST", f"/api/v1/namespaces/{namespace}/secrets", body={
+        "metadata": {"name": "creds", "annotations": annotations}, "type": secret_type,
+        "data": encoded})  # fmt: skip
+    git_servers.http.clear_requests()
     key = tracks.create(
         repository=git_servers.url(app_repo, Transport.HTTP), reference="master",
         namespace=namespace,
-        deploy_key={"secretName": "pull", "key": ".dockerconfigjson", "type": "HTTPBasicAuth"},
+        deploy_key={"secretName": "creds", "key": key_name, "type": "HTTPBasicAuth"},
     )  # fmt: skip
 
     tracks.sync(key)
 
     status, text = fetched(tracks, key)
     assert status == "False"
-    assert f"Secret {namespace}/pull has type kubernetes.io/dockerconfigjson" in text
+    assert f"Secret {namespace}/creds has type {secret_type}" in text
     assert "c2VjcmV0OnRva2Vu" not in text
+    assert git_servers.http.requests == []
 
 
 @pytest.mark.parametrize(
