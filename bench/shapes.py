@@ -1,7 +1,8 @@
 """The Faros processes of each measured shape, started and stopped by PID.
 
 - ``run``: one ``faros run`` (watchers, schedule and task threads in one process, no Redis);
-- ``distributed``: ``faros watch``, ``faros beat``, two ``faros worker --concurrency=2`` and
+- ``distributed``: ``faros watch``, ``faros beat``, two ``faros worker`` (the chart's
+  ``--pool=threads --concurrency=8`` unless told otherwise) and
   ``faros receiver`` around the bench's own Redis (``workers`` says how many workers).
 
 Both serve the webhook receiver (``faros run`` itself, with ``--webhook-bind-address``). Every
@@ -45,9 +46,14 @@ class Hook:
         return [f"--webhook-bind-address=127.0.0.1:{self.port}", f"--webhook-secret={self.secret}"]
 
 
+WORKER = ("--pool=threads", "--concurrency=8")
+"""The flags of each worker of the distributed shape, unless told others: the chart's."""
+
+
 def commands(
-    *, shape: str, broker_url: str | None, hook: Hook | None, workers: int = 2
-) -> dict[str, list[str]]:
+    *, shape: str, broker_url: str | None, hook: Hook | None, workers: int = 2,
+    worker: tuple[str, ...] = WORKER,
+) -> dict[str, list[str]]:  # fmt: skip
     """Process name -> ``faros`` arguments (without the common flags) for ``shape``."""
     hooks = [] if hook is None else hook.flags
     if shape == "run":
@@ -57,7 +63,7 @@ def commands(
     broker = f"--broker-url={broker_url}"
     found = {"watch": ["watch", broker], "beat": ["beat", broker]}
     for index in range(1, workers + 1):
-        found[f"worker-{index}"] = ["worker", "--concurrency=2", broker]
+        found[f"worker-{index}"] = ["worker", *worker, broker]
     if hook is not None:
         found["receiver"] = ["receiver", broker, *hooks]
     return found
@@ -101,11 +107,13 @@ class Running:
 def started(
     *, shape: str, kubeconfig: Path, broker_url: str | None, workdir: Path, hook: Hook | None,
     workers: int = 2, sync_period: str = SYNC_PERIOD, extra: tuple[str, ...] = (),
+    worker: tuple[str, ...] = WORKER,
 ) -> Iterator[Running]:  # fmt: skip
     """Start the processes of ``shape``; yield them (calling it raises if one exited)."""
     running = Running({}, {}, workdir)
     env = {**os.environ, "FAROS_BEAT_KEY_PREFIX": f"faros:beat:bench-{secrets.token_hex(3)}:"}
-    chosen = commands(shape=shape, broker_url=broker_url, hook=hook, workers=workers)
+    chosen = commands(shape=shape, broker_url=broker_url, hook=hook, workers=workers,
+                      worker=worker)  # fmt: skip
     try:
         for name, args in chosen.items():
             port = processes.free_port()

@@ -1,13 +1,14 @@
 """Many sources: G GitTracks x 4 ConfigMaps from one repository, a subPath each.
 
     python -m bench.sources [--gittracks G] [--workers 1,2,4] [--shapes run,distributed]
-        [--sync-period 60s] [--idle-periods N] [--out FILE]
+        [--sync-period 60s] [--idle-periods N] [--pool threads] [--concurrency 8] [--out FILE]
 
 The shape of Flux's published "mean time to production" benchmark. Columns: ``kubectl
 apply -R`` of the same 4G manifests (client-side and ``--server-side``), the physical limit
 (raw parallel creates), ``faros run``, and the distributed shape with each number of workers
-(``--concurrency=2`` each). Every Faros column has its own namespace and repository and runs
-with ``--sync-period``, so periodic syncs land during the create as they would in production.
+(each with ``--pool`` and ``--concurrency``). Every Faros column has its own namespace and
+repository and runs with ``--sync-period``, so periodic syncs land during the create as they
+would in production.
 
 With ``--idle-periods N`` (N > 0), once the distributed shape with the most workers has
 converged, it is left alone for N sync periods: the API server's own request counters say
@@ -65,6 +66,10 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", default="1,2,4", help="distributed columns (default 1,2,4)")
     parser.add_argument("--shapes", default="run,distributed", help="run, distributed or both")
     parser.add_argument("--sync-period", default="60s", help="Faros's --sync-period (60s)")
+    parser.add_argument("--pool", default="threads", choices=[p.value for p in config.Pool],
+                        help="the workers' --pool (threads, as the chart)")  # fmt: skip
+    parser.add_argument("--concurrency", type=int, default=8,
+                        help="the workers' --concurrency (8, as the chart)")  # fmt: skip
     parser.add_argument(
         "--idle-periods", type=int, default=0, help="sync periods of the idle cost (0: none)"
     )
@@ -79,6 +84,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--workers: a comma-separated list of counts, e.g. 1,2,4")
     if not args.workers or min(args.workers) < 1:
         parser.error("--workers: counts of at least 1")
+    if not 1 <= args.concurrency <= 64:
+        parser.error("--concurrency: 1 to 64")
     if args.gittracks < 1 or args.idle_periods < 0:
         parser.error("--gittracks must be at least 1, --idle-periods at least 0")
     try:
@@ -146,6 +153,7 @@ def measure_faros(
         shape=shape, kubeconfig=ctx.cluster.kubeconfig, broker_url=broker_url,
         workdir=ctx.workdir / f"faros-{label}", hook=None, workers=workers,
         sync_period=args.sync_period,
+        worker=(f"--pool={args.pool}", f"--concurrency={args.concurrency}"),
     ) as running:  # fmt: skip
         _warm_up(ctx, label=label, running=running)
         mark = cluster_harness.audit_lines(ctx.cluster) if ctx.counts_writes else 0
@@ -260,6 +268,7 @@ def run(args: argparse.Namespace, *, workdir: Path) -> dict[str, Any]:
         doc = report.document(results=results, writes={}, machine=report.machine(kube),
                               count=count, changed=0, rows=ROWS)  # fmt: skip
         return {**doc, "gittracks": args.gittracks, "sync_period": args.sync_period,
+                "pool": args.pool, "concurrency": args.concurrency,
                 "idle_periods": args.idle_periods, "idle_background_by_verb": quiet}  # fmt: skip
 
 

@@ -17,10 +17,12 @@ PAGE = 500
 
 
 def list_own(
-    kube: client.Kube, kind: str, *, namespace: str = "", label_selector: str = ""
-) -> list[dict[str, Any]]:
+    kube: client.Kube, kind: str, *, namespace: str = "", label_selector: str = "",
+    metadata_only: bool = False,
+) -> list[dict[str, Any]]:  # fmt: skip
     """Every object of one of our kinds in scope ([] for cluster kinds under ``namespace``),
-    optionally only those matching ``label_selector``; read page by page.
+    optionally only those matching ``label_selector``, or only their metadata
+    (``PartialObjectMetadata``); read page by page.
 
     Raises ``errors.ApiError``: a sync must not act on a partial picture.
     """
@@ -32,7 +34,8 @@ def list_own(
         query["labelSelector"] = label_selector
     found: list[dict[str, Any]] = []
     while True:
-        page: dict[str, Any] = kube.request("GET", path, query=query)
+        accept = client.METADATA_LIST if metadata_only else client.JSON
+        page: dict[str, Any] = kube.request("GET", path, query=query, accept=accept)
         found.extend(page.get("items") or [])
         token = (page.get("metadata") or {}).get("continue")
         if not token:

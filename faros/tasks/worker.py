@@ -1,9 +1,12 @@
-"""``faros worker``: a Celery worker (prefork pool) with ``/metrics`` and ``/healthz``.
+"""``faros worker``: a Celery worker (prefork or threads pool) with ``/metrics`` and ``/healthz``.
 
 The parent process serves Prometheus metrics in multiprocess mode (every pool process
 writes into ``PROMETHEUS_MULTIPROC_DIR``, wiped at start; a process that exits is marked
 dead) and a health check that fails when the worker's event loop has stopped sending
-heartbeats to the broker, e.g. connected but stuck, or disconnected.
+heartbeats to the broker, e.g. connected but stuck, or disconnected. The threads pool
+cannot stop a task that hangs (Celery's time limits need processes): there the health check
+also fails once a task has run longer than the hard time limit, so that the pod is restarted
+and the task's message delivered again, as a killed pool process would have it.
 """
 
 from __future__ import annotations
@@ -26,8 +29,15 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_GRACE = 10.0
 """Seconds without a worker heartbeat (sent every 2 s) before /healthz fails."""
+LIVE_REFRESH = 60.0
+"""Seconds between two reads of which GitTracks exist, to hide the series of deleted ones at
+/metrics: the names only, at most this often, however often Prometheus scrapes."""
 
 _last_heartbeat = 0.0
+_running: dict[str, float] = {}
+"""Task id -> when it started (monotonic), for the threads pool's hang check."""
+_time_limit = 0.0
+"""Seconds a task may run before /healthz fails (0: no check; the prefork pool kills it)."""
 
 
 def run(settings: config.Settings) -> int:
@@ -49,13 +59,18 @@ def run(settings: config.Settings) -> int:
     app.conf.update(broker_url=settings.broker_url)
     signals.heartbeat_sent.connect(_heartbeat, weak=False)
     signals.worker_process_shutdown.connect(_process_gone, weak=False)
+    if settings.pool is config.Pool.THREADS:
+        global _time_limit  # read by the HTTP thread's health check
+        _time_limit = float(app.conf.task_time_limit or 0)
+        signals.task_prerun.connect(_started, weak=False)
+        signals.task_postrun.connect(_finished, weak=False)
     kube = client.Kube.connect(settings.kubeconfig or None)  # the parent's, for /metrics only
     server = http.serve(
         settings.metrics_bind_address, exposition=_exposition(kube, settings), healthy=healthy
     )
     argv = [
         "worker",
-        "--pool=prefork",
+        f"--pool={settings.pool.value}",
         f"--concurrency={settings.concurrency}",
         f"--queues={','.join(settings.queues)}",
         f"--loglevel={settings.log_level.value.upper()}",
@@ -73,6 +88,7 @@ def run(settings: config.Settings) -> int:
         if server is not None:
             server.shutdown()
         kube.close()
+        runtime.close_current()  # the threads pool's runtime lives in this process
         if cache is not None:
             shutil.rmtree(cache, ignore_errors=True)
     # Celery logs "Unrecoverable error" and may still exit 0: a supervisor must restart us.
@@ -110,9 +126,30 @@ def _process_gone(pid: int | None = None, **_: Any) -> None:
     multiprocess.mark_process_dead(pid or os.getpid())
 
 
+def _started(task_id: str | None = None, **_: Any) -> None:
+    if task_id:
+        _running[task_id] = time.monotonic()
+
+
+def _finished(task_id: str | None = None, **_: Any) -> None:
+    if task_id:
+        _running.pop(task_id, None)
+
+
+def hung(now: float, *, running: dict[str, float], limit: float) -> list[str]:
+    """The ids of the tasks in ``running`` (id -> start) that ran longer than ``limit``."""
+    return [] if limit <= 0 else [t for t, start in list(running.items()) if now - start > limit]
+
+
 def healthy() -> bool:
-    """True while the worker sent a heartbeat to the broker within ``HEARTBEAT_GRACE``."""
-    return _last_heartbeat > 0 and time.monotonic() - _last_heartbeat < HEARTBEAT_GRACE
+    """True while the worker sent a heartbeat to the broker within ``HEARTBEAT_GRACE`` and
+    (threads pool) no task has outlived the hard time limit."""
+    now = time.monotonic()
+    stuck = hung(now, running=_running, limit=_time_limit)
+    if stuck:
+        logger.error("a task outlived the time limit", extra={"task_id": stuck[0]})
+        return False
+    return _last_heartbeat > 0 and now - _last_heartbeat < HEARTBEAT_GRACE
 
 
 def _exposition(kube: client.Kube, settings: config.Settings) -> Callable[[], bytes]:
@@ -122,7 +159,8 @@ def _exposition(kube: client.Kube, settings: config.Settings) -> Callable[[], by
     from faros.metrics import collectors
 
     live = collectors.LiveGitTracks(
-        functools.partial(reads.list_own, kube, namespace=settings.namespace)
+        functools.partial(reads.list_own, kube, namespace=settings.namespace, metadata_only=True),
+        ttl=LIVE_REFRESH,
     )
     registry = CollectorRegistry()
     registry.register(collectors.LiveOnly(multiprocess.MultiProcessCollector(None), live))

@@ -209,7 +209,8 @@ def test_defaults_probe_healthz_on_the_metrics_port_and_mount_writable_dirs(rend
     multiproc = env["PROMETHEUS_MULTIPROC_DIR"]
     mount_paths = {m["mountPath"] for m in chart.container(worker)["volumeMounts"]}
     assert any(multiproc.startswith(f"{mount}/") for mount in mount_paths), multiproc
-    assert "--concurrency=2" in args_of(docs, "worker")
+    assert "--pool=threads" in args_of(docs, "worker")
+    assert "--concurrency=8" in args_of(docs, "worker")
     assert "--queues=sync,apply" in args_of(docs, "worker")
     assert chart.deployment(docs, "worker")["spec"]["replicas"] == 1
 
@@ -424,6 +425,7 @@ FLAG_VALUES: dict[str, tuple[dict[str, Any], object]] = {
     "kube_api_burst": ({"faros": {"kubeApiBurst": 160}}, 160),
     "queues": ({"worker": {"queues": ["apply"]}}, ("apply",)),
     "concurrency": ({"worker": {"concurrency": 7}}, 7),
+    "pool": ({"worker": {"pool": "prefork"}}, config.Pool.PREFORK),
     "events_namespace": ({"faros": {"eventsNamespace": "faros-events"}}, "faros-events"),
     "max_deletions": ({"faros": {"maxDeletions": "10%"}}, "10%"),
     "max_pause": ({"faros": {"maxPause": "2h"}}, timedelta(hours=2)),
@@ -498,6 +500,7 @@ def test_extra_args_and_env_are_global_and_per_component(helm):
     [
         ({"worker": {"concurrency": 0}}, "at '/worker/concurrency': minimum: got 0, want 1"),
         ({"worker": {"concurrency": 65}}, "at '/worker/concurrency': maximum: got 65, want 64"),
+        ({"worker": {"pool": "gevent"}}, "at '/worker/pool'"),
         ({"bogus": 1}, "additional properties 'bogus' not allowed"),
         ({"worker": {"replica": 2}}, "at '/worker': additional properties 'replica' not allowed"),
         ({"faros": {"gittrackMode": "On"}}, "at '/faros/gittrackMode': value must be one of"),

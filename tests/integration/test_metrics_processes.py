@@ -12,6 +12,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from faros.core import identity
 from faros.tasks import app as celery_app
 from faros.tasks import apply as apply_task
 from faros.tasks import sync as sync_task
+from faros.tasks import worker as worker_module
 from tests.harness import cluster as cluster_harness
 from tests.harness import gitrepos, http, processes
 from tests.harness.git_servers import Transport
@@ -89,7 +91,7 @@ def send(broker: str, task, *args: str, **options) -> None:
 
 
 def test_worker_records_tasks_locks_drift_and_latency(
-    tracks, worker_settings, git_root, git_servers, namespace, kube, tmp_path
+    tracks, worker_settings, git_root, git_servers, namespace, kube, cluster, tmp_path
 ):
     repo = gitrepos.make_repo(git_root, f"metrics-{secrets.token_hex(3)}",
                               [{"a.yaml": configmap("a", namespace)}])  # fmt: skip
@@ -119,6 +121,12 @@ def test_worker_records_tasks_locks_drift_and_latency(
             )
 
         eventually(first_apply, timeout=30)
+        mark = cluster_harness.audit_lines(cluster)
+        for _ in range(5):
+            worker.text()
+            time.sleep(3)
+        # Which GitTracks exist is read at most once a minute, names only: not per scrape.
+        assert len(cluster_harness.lists_since(cluster, mark)) <= 2  # GitTracks, ClusterGitTracks
 
         # Someone deletes the child: the next apply puts it back, and that is a drift revert.
         reverts = worker.value("faros_drift_reverts_total", group="", kind="ConfigMap")
@@ -145,13 +153,14 @@ def test_worker_records_tasks_locks_drift_and_latency(
             )
             assert worker.value("faros_task_runs_total", task="apply", result="busy") >= 1
 
-        # The GitTrack is deleted: its per-GitTrack series leave the worker's /metrics.
+        # The GitTrack is deleted: its per-GitTrack series leave the worker's /metrics within
+        # the refresh of which GitTracks exist.
         tracks.cleanup()
 
         def forgotten() -> None:
             assert f'name="{key.name}"' not in worker.text()
 
-        eventually(forgotten, timeout=30)
+        eventually(forgotten, timeout=worker_module.LIVE_REFRESH + 30, interval=2)
 
 
 def test_beat_serves_health_and_queue_depth(worker_settings, tmp_path):

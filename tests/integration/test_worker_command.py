@@ -1,10 +1,15 @@
-"""`faros worker` runs the tasks in a prefork pool and serves /metrics and /healthz."""
+"""`faros worker` runs the tasks in a prefork or threads pool and serves /metrics and /healthz."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import sys
+import threading
 from pathlib import Path
+
+import pytest
 
 from faros.tasks import app as celery_app
 from faros.tasks import apply as apply_task
@@ -19,13 +24,15 @@ def send(broker: str, task, *args: str) -> None:
         task.apply_async(args=args, connection=connection)
 
 
-def test_faros_worker_syncs_applies_and_reports(tracks, worker_settings, tmp_path: Path):
+@pytest.mark.parametrize("pool", ["prefork", "threads"])
+def test_faros_worker_syncs_applies_and_reports(tracks, worker_settings, tmp_path: Path, pool):
     port = processes.free_port()
     faros = Path(sys.executable).with_name("faros")
     command = [
         str(faros), "worker", f"--kubeconfig={worker_settings.kubeconfig}",
         f"--broker-url={worker_settings.broker_url}", "--allow-file-urls",
         f"--metrics-bind-address=127.0.0.1:{port}", "--concurrency=2", "--queues=sync,apply",
+        f"--pool={pool}",
     ]  # fmt: skip
     log = tmp_path / "worker.log"
     temporary = tmp_path / "tmp"  # no --repository-dir: the clone cache is made here
@@ -51,7 +58,7 @@ def test_faros_worker_syncs_applies_and_reports(tracks, worker_settings, tmp_pat
             assert f'faros_gittrack_time_to_deploy_seconds_count{{name="{key.name}"' in text
 
         eventually(deployed, timeout=60)
-        # Both pool processes share one clone cache (not one each, never removed).
+        # The pool's processes or threads share one clone cache (not one each, never removed).
         assert len(list(temporary.glob("faros-repos-*"))) == 1
     finally:
         processes.stop(worker, timeout=30)
@@ -80,6 +87,44 @@ def test_health_fails_when_the_worker_loses_its_broker(worker_settings, tmp_path
     finally:
         processes.stop(worker, timeout=30)
         broker.stop()
+
+
+def test_threads_pool_health_fails_while_a_task_outlives_the_time_limit(
+    tracks, worker_settings, tmp_path: Path
+):
+    """Threads cannot be killed: a task stuck past FAROS_TASK_TIME_LIMIT fails /healthz, so
+    the pod is restarted and the task delivered again, as a killed process would have it."""
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never answers: git waits
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):  # closed at the end of the test
+            while True:
+                held.append(silent.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = processes.free_port()
+    command = [str(Path(sys.executable).with_name("faros")), "worker", "--pool=threads",
+               f"--kubeconfig={worker_settings.kubeconfig}", "--fetch-timeout=60s",
+               f"--broker-url={worker_settings.broker_url}", "--concurrency=2",
+               f"--metrics-bind-address=127.0.0.1:{port}"]  # fmt: skip
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+           "FAROS_TASK_TIME_LIMIT": "3"}  # fmt: skip
+    log = tmp_path / "worker.log"
+    worker = processes.spawn(command, log=log, env=env)
+    try:
+        eventually(lambda: _status(port, 200), timeout=60, interval=0.5)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/stuck.git"
+        key = tracks.create(reference="master", repository=url)
+        send(worker_settings.broker_url, sync_task.sync, key.namespace, key.name)
+
+        eventually(lambda: _status(port, 503), timeout=30, interval=0.5)
+        assert "a task outlived the time limit" in log.read_text()
+    finally:
+        processes.stop(worker, timeout=30)
+        silent.close()
+        for connection in held:
+            connection.close()
 
 
 def _status(port: int, expected: int) -> None:

@@ -386,3 +386,27 @@ def test_sync_flags(argv, field, expected):
 def test_max_file_size_out_of_range_is_refused(value):
     with pytest.raises(config.ConfigError, match="--max-file-size"):
         config.parse(["worker", f"--max-file-size={value}"], {})
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "pool"),
+    [([], {}, config.Pool.PREFORK), (["--pool=threads"], {}, config.Pool.THREADS),
+     ([], {"FAROS_POOL": "Threads"}, config.Pool.THREADS)],
+    ids=["default", "flag", "environment"],
+)  # fmt: skip
+def test_worker_pool(argv, env, pool):
+    _, settings = config.parse(["worker", *argv], env)
+
+    assert settings.pool is pool
+
+
+def test_unknown_pool_is_refused_naming_the_choices():
+    with pytest.raises(
+        config.ConfigError, match=r"--pool: invalid value 'gevent'.*prefork, threads"
+    ):
+        config.parse(["worker", "--pool=gevent"], {})
+
+
+def test_pool_is_a_worker_flag_only():
+    with pytest.raises(config.ConfigError, match="--pool"):
+        config.parse(["run", "--pool=threads"], {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any, cast
 
 import pytest
@@ -34,5 +35,32 @@ def test_slots_are_shared_and_freed(tmp_path):
         assert stack.enter_context(rt.sync_slot()) is True
         with rt.sync_slot() as third:
             assert third is False, "both slots taken: the process stays free for applies"
+    with rt.sync_slot() as again:
+        assert again is True
+
+
+def test_threads_of_one_process_share_the_slots(tmp_path):
+    rt = runtime.Runtime(
+        settings=config.Settings(), kube=cast(Any, None), discovery=cast(Any, None),
+        openapi=cast(Any, None), store=fetch.Store(tmp_path, fetch_timeout=1.0),
+        locks=cast(Any, None), lock_ttl=30.0, sync_slots=1,
+    )  # fmt: skip
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with rt.sync_slot() as slot:
+            assert slot is True
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert held.wait(10)
+        with rt.sync_slot() as other:
+            assert other is False, "the threads pool's other thread is kept for applies"
+    finally:
+        release.set()
+        thread.join()
     with rt.sync_slot() as again:
         assert again is True
