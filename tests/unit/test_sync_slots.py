@@ -25,11 +25,7 @@ def test_a_worker_serving_both_queues_caps_its_syncs(queues, concurrency, slots)
 
 
 def test_slots_are_shared_and_freed(tmp_path):
-    rt = runtime.Runtime(
-        settings=config.Settings(), kube=cast(Any, None), discovery=cast(Any, None),
-        openapi=cast(Any, None), store=fetch.Store(tmp_path, fetch_timeout=1.0),
-        locks=cast(Any, None), lock_ttl=30.0, sync_slots=2,
-    )  # fmt: skip
+    rt = _runtime(tmp_path, slots=2)
     with contextlib.ExitStack() as stack:
         assert stack.enter_context(rt.sync_slot()) is True
         assert stack.enter_context(rt.sync_slot()) is True
@@ -40,11 +36,7 @@ def test_slots_are_shared_and_freed(tmp_path):
 
 
 def test_threads_of_one_process_share_the_slots(tmp_path):
-    rt = runtime.Runtime(
-        settings=config.Settings(), kube=cast(Any, None), discovery=cast(Any, None),
-        openapi=cast(Any, None), store=fetch.Store(tmp_path, fetch_timeout=1.0),
-        locks=cast(Any, None), lock_ttl=30.0, sync_slots=1,
-    )  # fmt: skip
+    rt = _runtime(tmp_path, slots=1)
     held, release = threading.Event(), threading.Event()
 
     def holder() -> None:
@@ -64,3 +56,12 @@ def test_threads_of_one_process_share_the_slots(tmp_path):
         thread.join()
     with rt.sync_slot() as again:
         assert again is True
+
+
+def _runtime(folder, *, slots: int) -> runtime.Runtime:
+    """A runtime with only its clone cache (where the slots' lock files live)."""
+    return runtime.Runtime(
+        settings=config.Settings(), kube=cast(Any, None), discovery=cast(Any, None),
+        openapi=cast(Any, None), store=fetch.Store(folder, fetch_timeout=1.0),
+        locks=cast(Any, None), lock_ttl=30.0, sync_slots=slots,
+    )  # fmt: skip
