@@ -44,6 +44,9 @@ from faros.testing import binaries, crds
 DEFAULT_START_TIMEOUT = 90.0
 DEFAULT_STOP_TIMEOUT = 20.0
 
+AUDIT_LOG_MAX_MB = 1024 * 1024
+"""The audit log's size before the API server would rotate it: 1 TiB, that is never."""
+
 # Writes, and lists of Faros's own kinds, at Metadata level: lets tests count the writes a
 # reconcile made and what it read in bulk, as the API server saw them, without trusting our
 # own counters.
@@ -217,6 +220,9 @@ class ControlPlane:
             f"--audit-log-path={self.audit_log}",
             "--audit-log-format=json",
             "--audit-log-mode=blocking",
+            # Never rotated (lumberjack rotates at 100 MB when this is 0, and a test session or
+            # a 10,000-object bench writes more): the tests' marks are line numbers in this file.
+            f"--audit-log-maxsize={AUDIT_LOG_MAX_MB}",
             "--v=1",
         ]
 
