@@ -7,16 +7,19 @@ import secrets
 
 import pytest
 
+from tests.harness import cluster as cluster_harness
 from tests.harness.apps import App
 from tests.harness.shape import Shape, wait_ready
 from tests.harness.wait import eventually
 
 
+@pytest.mark.skipif(
+    cluster_harness.use_existing(), reason="USE_EXISTING_CLUSTER: the API server is not ours"
+)
 def test_faros_carries_on_after_the_api_server_restarts(
     kube, cluster, worker_settings, git_root, git_servers, namespace, tmp_path
 ):
-    if cluster.plane is None:
-        pytest.skip("USE_EXISTING_CLUSTER: the API server is not ours to restart")
+    assert cluster.plane is not None
     app = App(kube, git_root, git_servers, namespace, count=10)
     shape = Shape(worker_settings, tmp_path, beat_prefix=f"faros:beat:{secrets.token_hex(3)}:",
                   sync_period="30s")  # fmt: skip
