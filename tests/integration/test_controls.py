@@ -237,8 +237,12 @@ def test_the_deletion_budget_allows_exactly_n_and_waits_for_the_right_approval(
 
         track.patch({"metadata": {"annotations": {"faros.pusher.com/approve-deletions": third}}})
         eventually(lambda: _gone(track, "cm2", "cm3", "cm4"), timeout=60)
-        gc = condition(track.get(), "ChildrenGarbageCollected")
-        assert (gc["status"], gc["reason"]) == ("True", "GCSuccess")
+
+        def collected() -> None:  # the sync writes its status after its deletions
+            gc = condition(track.get(), "ChildrenGarbageCollected")
+            assert (gc["status"], gc["reason"]) == ("True", "GCSuccess")
+
+        eventually(collected, timeout=30)
 
 
 def _gone(track: Track, *names_: str) -> None:
