@@ -15,13 +15,16 @@ Result = dict[str, float | None]
 
 
 def measure(ctx: Context, *, server_side: bool = False) -> tuple[Result, dict[str, int] | None]:
-    """Create, no-op and update by kubectl: seconds per step, and the no-op's writes."""
+    """Create, no-op and update by kubectl (create alone with ``ctx.create_only``): seconds per
+    step, and the no-op's writes."""
     label = "kubectl-ss" if server_side else "kubectl"
     namespace = ctx.new_namespace(label)
     folder = ctx.workdir / f"{label}-manifests"
     _write(folder, files=manifests.files(count=ctx.count, namespace=namespace, updated=False))
     create = _apply(ctx, folder=folder, server_side=server_side)
     _verify(ctx, namespace=namespace, updated=False)
+    if ctx.create_only:
+        return {"create": create}, None
     mark = cluster_harness.audit_lines(ctx.cluster) if ctx.counts_writes else 0
     noop = _apply(ctx, folder=folder, server_side=server_side)
     found = None

@@ -19,6 +19,10 @@ class Context:
     kube: client.Kube
     workdir: Path
     count: int
+    faros_flags: tuple[str, ...] = ()
+    """Flags every Faros process of the run gets besides the shape's own (e.g. ``--events``)."""
+    create_only: bool = False
+    """Measure the cold create (and memory) only: no no-op, update, drift or push steps."""
     namespaces: list[str] = dataclasses.field(default_factory=list)
 
     @property

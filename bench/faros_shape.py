@@ -41,12 +41,17 @@ def measure(
     hook = shapes.Hook(port=processes.free_port(), secret=_hook_secret(ctx.kube, namespace))
     with shapes.started(
         shape=shape, kubeconfig=ctx.cluster.kubeconfig, broker_url=broker_url, workdir=workdir,
-        hook=hook,
+        hook=hook, extra=ctx.faros_flags,
     ) as alive:  # fmt: skip
         _warm_up(ctx, shape=shape, alive=alive)
         create, created = _counted(
             ctx, namespace, lambda: _create(ctx, namespace=namespace, repo=repo, alive=alive)
         )
+        if ctx.create_only:
+            memory = alive.peak_rss()
+            return {"create": create, "create_writes": _per(created, ctx.count),
+                    "rss_largest": max(memory.values()),
+                    "rss_total": sum(memory.values())}, None  # fmt: skip
         noop, found = _noop(ctx, namespace=namespace, sha=repo.commits[0], alive=alive)
         update, updated = _counted(
             ctx, namespace, lambda: _update(ctx, namespace=namespace, repo=repo, alive=alive)

@@ -1,6 +1,7 @@
 """GitOps benchmark: Faros (per shape) against ``kubectl apply -f <dir>`` of the same manifests.
 
     python -m bench.gitops [--objects N] [--out FILE] [--kubeconfig PATH] [--shapes run,distributed]
+        [--events all|summary] [--create-only]
 
 Without ``--kubeconfig`` it starts its own control plane (and counts writes from its audit
 log); the distributed shape always gets the bench's own redis-server. Prints a table and writes
@@ -21,6 +22,7 @@ from typing import Any, NoReturn
 
 from bench import baseline, faros_shape, limit, manifests, observe, report, shapes
 from bench.context import Context
+from faros import config
 from faros.kube import client
 from faros.testing import controlplane
 from tests.harness import cluster as cluster_harness
@@ -56,6 +58,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--shapes", default=",".join(shapes.SHAPES), help="comma-separated: run,distributed"
     )
+    parser.add_argument(
+        "--events", default=config.EventsMode.ALL.value,
+        choices=[mode.value for mode in config.EventsMode], help="Faros's --events (all)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--create-only", action="store_true",
+        help="the cold create and memory only (kubectl's too): no no-op, update, drift, push",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     chosen = [s for s in args.shapes.split(",") if s]
     if not chosen or set(chosen) - set(shapes.SHAPES):
@@ -118,13 +128,16 @@ def run(args: argparse.Namespace, *, workdir: Path) -> dict[str, Any]:
         broker_url = None
         if "distributed" in args.shapes:
             broker_url = stack.enter_context(RedisServer(workdir / "redis")).url
-        ctx = Context(cluster=cluster, kube=kube, workdir=workdir, count=args.objects)
+        ctx = Context(cluster=cluster, kube=kube, workdir=workdir, count=args.objects,
+                      faros_flags=(f"--events={args.events}",),
+                      create_only=args.create_only)  # fmt: skip
         stack.callback(ctx.cleanup)
         results, writes = measure_all(ctx, chosen=args.shapes, broker_url=broker_url)
-        return report.document(
+        doc = report.document(
             results=results, writes=writes, machine=report.machine(kube),
             count=args.objects, changed=len(manifests.changed(args.objects)),
         )  # fmt: skip
+        return {**doc, "events": args.events, "create_only": args.create_only}
 
 
 def _terminated(signum: int, _frame: object) -> NoReturn:

@@ -1,7 +1,8 @@
 """Many sources: G GitTracks x 4 ConfigMaps from one repository, a subPath each.
 
     python -m bench.sources [--gittracks G] [--workers 1,2,4] [--shapes run,distributed]
-        [--sync-period 60s] [--idle-periods N] [--pool threads] [--concurrency 8] [--out FILE]
+        [--sync-period 60s] [--idle-periods N] [--pool threads] [--concurrency 8]
+        [--events all|summary] [--out FILE]
 
 The shape of Flux's published "mean time to production" benchmark. Columns: ``kubectl
 apply -R`` of the same 4G manifests (client-side and ``--server-side``), the physical limit
@@ -70,6 +71,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="the workers' --pool (threads, as the chart)")  # fmt: skip
     parser.add_argument("--concurrency", type=int, default=8,
                         help="the workers' --concurrency (8, as the chart)")  # fmt: skip
+    parser.add_argument("--events", default=config.EventsMode.ALL.value,
+                        choices=[mode.value for mode in config.EventsMode],
+                        help="Faros's --events (all)")  # fmt: skip
     parser.add_argument(
         "--idle-periods", type=int, default=0, help="sync periods of the idle cost (0: none)"
     )
@@ -154,6 +158,7 @@ def measure_faros(
         workdir=ctx.workdir / f"faros-{label}", hook=None, workers=workers,
         sync_period=args.sync_period,
         worker=(f"--pool={args.pool}", f"--concurrency={args.concurrency}"),
+        extra=(f"--events={args.events}",),
     ) as running:  # fmt: skip
         _warm_up(ctx, label=label, running=running)
         mark = cluster_harness.audit_lines(ctx.cluster) if ctx.counts_writes else 0
@@ -268,7 +273,7 @@ def run(args: argparse.Namespace, *, workdir: Path) -> dict[str, Any]:
         doc = report.document(results=results, writes={}, machine=report.machine(kube),
                               count=count, changed=0, rows=ROWS)  # fmt: skip
         return {**doc, "gittracks": args.gittracks, "sync_period": args.sync_period,
-                "pool": args.pool, "concurrency": args.concurrency,
+                "pool": args.pool, "concurrency": args.concurrency, "events": args.events,
                 "idle_periods": args.idle_periods, "idle_background_by_verb": quiet}  # fmt: skip
 
 

@@ -35,6 +35,17 @@ class Need(enum.StrEnum):
     """It is being deleted, prune-protected: its child must be released first."""
 
 
+def overrides_pending(need: Need) -> bool:
+    """Whether the re-check queues an apply for ``need`` even while one is pending.
+
+    A GitTrackObject not applied yet had its apply queued by its own watch event: a pending
+    one is trusted until its de-duplication key expires (then the next re-check queues it),
+    so a backlog of new objects is not queued twice. A child that moved or went missing, or
+    one to release, may have had its only event lost with its message: queued regardless.
+    """
+    return need is not Need.NOT_APPLIED
+
+
 def offset(key: identity.ObjectKey, *, period: float) -> float:
     """Seconds into each period at which ``key`` is re-checked (stable, evenly spread)."""
     digest = hashlib.sha256("/".join(key.identity).encode()).digest()

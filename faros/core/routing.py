@@ -99,3 +99,14 @@ def child_meta(obj: Mapping[str, Any]) -> dict[str, Any] | None:
     if paused is not None:  # one short annotation: the gauge of paused objects reads it
         kept["annotations"] = {breakglass.PAUSE_ANNOTATION: paused[:64]}
     return {"metadata": kept}
+
+
+def own_kept(obj: dict[str, Any]) -> dict[str, Any]:
+    """What is held of an object of Faros's own kinds (GitTracks, GitTrackObjects) read from a
+    list or a watch: all of it but ``metadata.managedFields``, which no sync, re-check or metric
+    reads, and which at 10,000 GitTrackObjects is a third of what a sync would hold. Changes
+    ``obj`` in place and returns it."""
+    metadata = obj.get("metadata")
+    if isinstance(metadata, dict):
+        metadata.pop("managedFields", None)
+    return obj

@@ -9,6 +9,7 @@ global and system config, a restricted protocol list, no terminal prompt and a t
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import datetime
@@ -18,10 +19,13 @@ import logging
 import re
 import shutil
 import tempfile
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import git
+from git.objects.fun import tree_entries_from_data
 
 from faros.core import deploykeys, errors, paths, redact, sources
 from faros.git import credentials as creds
@@ -29,6 +33,9 @@ from faros.git import credentials as creds
 logger = logging.getLogger(__name__)
 
 _SYMLINK_MODE = 0o120000
+TREE_MODE = 0o040000
+TREES = 1024
+"""Trees whose entries a store remembers (see ``Store._entries``)."""
 _ALLOWED_PROTOCOLS = "https:http:ssh:git"
 _BASE_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
@@ -88,6 +95,11 @@ class Store:
         self.known_hosts_files = list(known_hosts_files)
         self.allow_file = allow_file
         self.max_file_bytes = max_file_bytes
+        self._trees: collections.OrderedDict[bytes, dict[str, tuple[bytes, int]]] = (
+            collections.OrderedDict()
+        )
+        """Entries of the trees read last; see :meth:`_entries`."""
+        self._guard = threading.Lock()
 
     def close(self) -> None:
         """Remove the cache when it is this store's own temporary folder."""
@@ -138,13 +150,17 @@ class Store:
         repository = sources.parse_url(url, allow_file=self.allow_file)
         sources.check_reference(reference)
         protocols = _ALLOWED_PROTOCOLS + (":file" if self.allow_file else "")
+        asked = time.time_ns()
         with (
             self._locked(repository.url, credentials) as folder,
             creds.environment(credentials, known_hosts_files=self.known_hosts_files) as env,
         ):
             env = {**_BASE_ENV, **env, "GIT_ALLOW_PROTOCOL": protocols}
             with _open(folder) as repo:
-                self._fetch(repo, repository.url, env)
+                if _last_fetch(folder) < asked:
+                    started = time.time_ns()
+                    self._fetch(repo, repository.url, env)
+                    _fetched(folder, started=started)
                 commit = _resolve(repo, reference, env)
                 return self._read(commit, sub_path)
 
@@ -170,13 +186,7 @@ class Store:
     def _read(self, commit: git.Commit, sub_path: str) -> Snapshot:
         tree: git.Tree = commit.tree
         if sub_path:
-            try:
-                entry = commit.tree / sub_path.rstrip("/")
-            except KeyError:
-                raise NotFetched(f"no files for subpath '{sub_path}'") from None
-            if not isinstance(entry, git.Tree):
-                raise NotFetched(f"subpath '{sub_path}' is not a folder")
-            tree = entry
+            tree = self._subtree(commit, sub_path)
         files: list[tuple[str, bytes]] = []
         refused: dict[str, str] = {}
         for item in tree.traverse():
@@ -203,6 +213,39 @@ class Store:
             refused=refused,
         )
 
+    def _subtree(self, commit: git.Commit, sub_path: str) -> git.Tree:
+        """The folder ``sub_path`` of ``commit``; raise ``NotFetched`` when it is none.
+
+        The folders on the way are read through :meth:`_entries`: a repository of many
+        GitTracks (a subPath each) has a root listing them all, which each of their syncs
+        would otherwise parse again, in Python, for the same commit.
+        """
+        binsha, mode = commit.tree.binsha, TREE_MODE
+        for name in sub_path.rstrip("/").split("/"):
+            found = self._entries(commit.repo, binsha).get(name)
+            if found is None:
+                raise NotFetched(f"no files for subpath '{sub_path}'")
+            binsha, mode = found
+            if mode & 0o170000 != TREE_MODE:
+                raise NotFetched(f"subpath '{sub_path}' is not a folder")
+        return git.Tree(commit.repo, binsha, mode=mode, path=sub_path.rstrip("/"))
+
+    def _entries(self, repo: git.Repo, binsha: bytes) -> dict[str, tuple[bytes, int]]:
+        """Name -> (object id, mode) of the entries of the tree ``binsha``; the last
+        ``TREES`` trees read are remembered (a tree's id names its content for good)."""
+        with self._guard:
+            found = self._trees.get(binsha)
+            if found is not None:
+                self._trees.move_to_end(binsha)
+                return found
+        data = repo.odb.stream(binsha).read()
+        found = {name: (sha, mode) for sha, mode, name in tree_entries_from_data(data)}
+        with self._guard:
+            self._trees[binsha] = found
+            while len(self._trees) > TREES:
+                self._trees.popitem(last=False)
+        return found
+
     @contextlib.contextmanager
     def _locked(self, url: str, credentials: deploykeys.Credentials) -> Iterator[Path]:
         key = hashlib.sha256(f"{url}\0{creds.fingerprint(credentials)}".encode()).hexdigest()[:32]
@@ -226,6 +269,28 @@ def _pick(listed: str, candidates: Sequence[str]) -> str | None:
         if peeled or candidate in refs:
             return peeled or refs[candidate]
     return None
+
+
+FETCHED = "faros-fetch-started"
+"""In a cached repository: when its last successful fetch started (ns since the epoch)."""
+
+
+def _last_fetch(folder: Path) -> int:
+    """When the last successful fetch into ``folder`` started (0: never, or unknown).
+
+    A sync that asked for the repository before that moment skips its own fetch: that fetch
+    began after the sync did, so it saw the remote as new as the sync needs. Many GitTracks
+    of one repository (a subPath each) then share one fetch instead of queueing one each
+    behind the repository's lock."""
+    try:
+        return int((folder / FETCHED).read_text())
+    except (OSError, ValueError):
+        return 0
+
+
+def _fetched(folder: Path, *, started: int) -> None:
+    with contextlib.suppress(OSError):
+        (folder / FETCHED).write_text(str(started))
 
 
 def _open(folder: Path) -> git.Repo:

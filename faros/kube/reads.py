@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from faros.api import names
+from faros.core import routing
 from faros.kube import client, discovery, errors
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ def list_own(
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Every object of one of our kinds in scope ([] for cluster kinds under ``namespace``),
     optionally only those matching ``label_selector``, or only their metadata
-    (``PartialObjectMetadata``); read page by page.
+    (``PartialObjectMetadata``); read page by page, without their ``managedFields``.
 
     Raises ``errors.ApiError``: a sync must not act on a partial picture.
     """
@@ -36,7 +37,7 @@ def list_own(
     while True:
         accept = client.METADATA_LIST if metadata_only else client.JSON
         page: dict[str, Any] = kube.request("GET", path, query=query, accept=accept)
-        found.extend(page.get("items") or [])
+        found.extend(routing.own_kept(item) for item in page.get("items") or [])
         token = (page.get("metadata") or {}).get("continue")
         if not token:
             return found

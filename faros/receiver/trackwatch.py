@@ -9,6 +9,7 @@ from typing import Any
 
 from faros import config
 from faros.api import names
+from faros.core import routing
 from faros.kube import client, discovery, watch
 
 
@@ -25,8 +26,9 @@ class TrackWatches:
         for kind in kinds:
             path = discovery.own(kind).path(namespace=settings.namespace)
             self.watchers[kind] = watch.Watcher(
-                kube, path, on_event=_ignore, stop=stop, name=f"receiver-{kind}"
-            )
+                kube, path, on_event=_ignore, stop=stop, name=f"receiver-{kind}",
+                keep=routing.own_kept,
+            )  # fmt: skip
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:

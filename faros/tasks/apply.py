@@ -310,7 +310,7 @@ class Applier:
         """Create, patch, adopt or leave the child; retry conflicts; True when it changed."""
         conflict: kube_errors.Conflict | None = None
         for attempt in range(CONFLICT_RETRIES):
-            live = self._live(resolved)
+            live = None if attempt == 0 and self._creating_blind() else self._live(resolved)
             self._break_glass(resolved, live)
             meta = self.rt.openapi.schema(
                 group=resolved.resource.group,
@@ -343,6 +343,15 @@ class Applier:
             f"error updating child {applyplan.label(resolved.child.desired)}: still conflicting "
             f"after {CONFLICT_RETRIES} attempts",
         ) from conflict
+
+    def _creating_blind(self) -> bool:
+        """Whether the first attempt creates the child without reading it first: with
+        ``--events=summary`` and client-side applies, for a GitTrackObject no apply has
+        reported on yet (a sync just wrote it). Its child is almost always absent; if it
+        exists after all, the create fails with AlreadyExists (nothing written, no Event) and
+        the next attempt reads it and plans as usual. A cold sync saves a GET per object."""
+        status = self.gto.get("status") or {}
+        return self.reporter.quiet and not self._server_side() and not status.get("conditions")
 
     def _break_glass(self, resolved: Resolved, live: dict[str, Any] | None) -> None:
         """Raise PausedChild while the live child's ``pause-until`` holds; say once when a

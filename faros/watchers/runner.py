@@ -162,7 +162,7 @@ class Watchers:
 
         watcher = watch.Watcher(
             self.kube, path, on_event=on_event, stop=stop, name=name,
-            metadata_only=child, keep=routing.child_meta if child else None,
+            metadata_only=child, keep=routing.child_meta if child else routing.own_kept,
         )  # fmt: skip
         thread = threading.Thread(target=watcher.run, name=f"watch-{name}", daemon=True)
         thread.start()
@@ -447,7 +447,8 @@ class Watchers:
         queued = 0
         for (key, gto), version in zip(due, noted, strict=True):
             reason = self._need(gto, noted=version)
-            if reason is not None and self.dispatcher.apply(key, force=True):
+            force = reason is not None and recheck.overrides_pending(reason)
+            if reason is not None and self.dispatcher.apply(key, force=force):
                 fields = {"gto": key.namespaced_name, "reason": str(reason)}
                 logger.info("re-check queued an apply", extra=fields)
                 queued += 1

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import secrets
 from typing import Any
 
 import pytest
 
+from faros import config
 from faros.api import names
 from faros.kube import client
+from faros.tasks import runtime
 from tests.harness import cluster as cluster_harness
 from tests.harness.gtos import CGTOS, GTOS, Objects
 from tests.harness.wait import eventually
@@ -33,11 +36,26 @@ def objects(kube, rt):
     return Objects(kube, rt)
 
 
+@pytest.fixture(params=[config.EventsMode.ALL, config.EventsMode.SUMMARY], ids=str)
+def either(request, kube, rt, worker_settings):
+    """Objects applied with each --events mode: with summary, a new GitTrackObject's child is
+    created without being read first (a child that exists after all is read and planned)."""
+    if request.param is config.EventsMode.ALL:
+        yield Objects(kube, rt)
+        return
+    summary = runtime.Runtime.build(
+        dataclasses.replace(worker_settings, events=request.param), lock_ttl=60
+    )
+    yield Objects(kube, summary)
+    summary.close()
+
+
 def get_deployment(kube, namespace):
     return kube.request("GET", f"/apis/apps/v1/namespaces/{namespace}/deployments/nginx")
 
 
-def test_child_is_created_with_owner_reference_and_annotation(objects, kube, namespace):
+def test_child_is_created_with_owner_reference_and_annotation(either, kube, namespace):
+    objects = either
     gto = objects.put(deployment(namespace), namespace=namespace)
 
     gto = objects.apply(gto)
@@ -49,10 +67,28 @@ def test_child_is_created_with_owner_reference_and_annotation(objects, kube, nam
     }]  # fmt: skip
     assert names.LAST_APPLIED_ANNOTATION in child["metadata"]["annotations"]
     assert objects.in_sync(gto) == ("True", "ChildAppliedSuccess", "")
-    assert sorted(objects.events(gto)) == [
+    expected = [
         ("Normal", "CreateStarted", f"Creating child Deployment {namespace}/nginx"),
         ("Normal", "CreateSuccessful", f"Successfully created child Deployment {namespace}/nginx"),
     ]
+    summary = objects.rt.settings.events is config.EventsMode.SUMMARY
+    assert sorted(objects.events(gto)) == ([] if summary else expected)
+
+
+def test_a_new_gittrackobject_takes_over_an_existing_unowned_child(either, kube, namespace):
+    objects = either
+    kube.request("POST", f"/apis/apps/v1/namespaces/{namespace}/deployments",
+                 body=deployment(namespace, image="httpd", replicas=3))  # fmt: skip
+
+    gto = objects.apply(objects.put(deployment(namespace), namespace=namespace))
+
+    child = get_deployment(kube, namespace)
+    assert child["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx"
+    assert child["spec"]["replicas"] == 1
+    assert child["metadata"]["ownerReferences"][0]["uid"] == gto["metadata"]["uid"]
+    assert objects.in_sync(gto) == ("True", "ChildAppliedSuccess", "")
+    reasons = [reason for _, reason, _ in objects.events(gto)]
+    assert not {"CreateStarted", "CreateSuccessful"} & set(reasons), reasons
 
 
 def test_conflicting_drift_is_reverted_and_other_fields_kept(objects, kube, namespace):
@@ -111,7 +147,8 @@ def test_update_strategy_applies_changes(objects, kube, namespace):
     assert get_deployment(kube, namespace)["spec"]["replicas"] == 3
 
 
-def test_never_strategy_adopts_without_changing(objects, kube, namespace):
+def test_never_strategy_adopts_without_changing(either, kube, namespace):
+    objects = either
     kube.request("POST", f"/apis/apps/v1/namespaces/{namespace}/deployments",
                  body=deployment(namespace, image="httpd"))  # fmt: skip
     never = {names.UPDATE_STRATEGY_ANNOTATION: "never"}
@@ -178,7 +215,8 @@ def test_invalid_update_strategy_is_reported(objects, namespace):
     )  # fmt: skip
 
 
-def test_object_owned_by_another_controller_is_not_stolen(objects, kube, namespace):
+def test_object_owned_by_another_controller_is_not_stolen(either, kube, namespace):
+    objects = either
     owner = kube.request("POST", f"/api/v1/namespaces/{namespace}/configmaps",
                          body={"metadata": {"name": "boss"}})  # fmt: skip
     theirs = deployment(namespace, image="httpd")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -95,8 +97,17 @@ def test_missing_reference_and_sub_path_are_reported(store, git_servers, repo):
 
     with pytest.raises(fetch.FetchError, match="failed to checkout 'nope': reference not found"):
         store.snapshot(url=url, reference="nope", sub_path="")
-    with pytest.raises(fetch.FetchError, match="no files for subpath 'foo/'"):
-        store.snapshot(url=url, reference="master", sub_path="foo/")
+    for _ in range(2):  # the second answer comes from what the store remembers of the commit
+        with pytest.raises(fetch.FetchError, match="no files for subpath 'foo/'"):
+            store.snapshot(url=url, reference="master", sub_path="foo/")
+        with pytest.raises(fetch.FetchError, match=r"subpath 'a\.yaml/' is not a folder"):
+            store.snapshot(url=url, reference="master", sub_path="a.yaml/")
+        snapshot = store.snapshot(url=url, reference="master", sub_path="sub/")
+        assert [path for path, _ in snapshot.files] == ["sub/b.yml", "sub/c.json"]
+
+    repo.commit({"foo/e.yaml": CONFIGMAP % "e"})  # a new commit: its own folders
+    snapshot = store.snapshot(url=url, reference="master", sub_path="foo/")
+    assert [path for path, _ in snapshot.files] == ["foo/e.yaml"]
 
 
 def test_deleted_branch_is_pruned(store, git_servers, repo):
@@ -207,3 +218,39 @@ def test_fetch_timeout_is_reported(tmp_path, git_servers, repo):
 
     with pytest.raises(fetch.FetchError, match=r"timed out after 0.001s"):
         hasty.snapshot(url=git_servers.url(repo, Transport.GIT), reference="master", sub_path="")
+
+
+def test_syncs_waiting_for_one_repository_share_the_fetch_that_starts_after_them(
+    store, git_servers, repo
+):
+    url = git_servers.url(repo, Transport.HTTP)
+    auth = credentials_for(Transport.HTTP, git_servers)
+    store.snapshot(url=url, reference="master", sub_path="", credentials=auth)  # the clone
+    newer = repo.commit({"e.yaml": CONFIGMAP % "e"})
+    git_servers.http.clear_requests()
+    found: list[str] = []
+    ready = threading.Barrier(9)
+
+    def sync() -> None:
+        ready.wait()
+        snap = store.snapshot(url=url, reference="master", sub_path="", credentials=auth)
+        found.append(snap.commit)
+
+    # eight syncs of one repository (a subPath each, say) queue behind its lock
+    with store._locked(url, auth):
+        threads = [threading.Thread(target=sync) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        ready.wait()
+        time.sleep(1.0)  # every sync asked before the lock is free
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert found == [newer] * 8  # all see the commit made before they asked
+    advertised = [r for r in git_servers.http.requests
+                  if r.path.endswith("/info/refs") and r.authorized]  # fmt: skip
+    assert len(advertised) == 1, advertised  # one fetch served all eight
+
+    latest = repo.commit({"f.yaml": CONFIGMAP % "f"})  # a commit after that fetch is fetched
+    assert store.snapshot(url=url, reference="master", sub_path="",
+                          credentials=auth).commit == latest  # fmt: skip

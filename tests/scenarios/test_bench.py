@@ -79,3 +79,30 @@ def _assert_writes(row, *, counted: bool) -> None:
     for column in FAROS_COLUMNS:  # kubectl's no-op apply writes nothing: no ratio to 0
         expected = values[column] / values["kubectl"] if values["kubectl"] else None
         assert row["ratios"][column] == expected, row
+
+
+@pytest.mark.timeout(200)
+def test_bench_create_only_passes_the_events_mode_to_faros(cluster, tmp_path):
+    out = tmp_path / "bench.json"
+    command = [sys.executable, "-m", "bench.gitops", "--objects=6", f"--out={out}",
+               f"--kubeconfig={cluster.kubeconfig}", "--shapes=run", "--create-only",
+               "--events=summary"]  # fmt: skip
+    if cluster.audit_log is not None:
+        command.append(f"--audit-log={cluster.audit_log}")
+    done = subprocess.run(command, cwd=cluster_harness.REPO, capture_output=True, text=True,
+                          timeout=190, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    doc = json.loads(out.read_text())
+    assert (doc["events"], doc["create_only"]) == ("summary", True)
+    assert doc["columns"] == ["kubectl", "kubectl-ss", "limit", "faros-run"]
+    values = {key: row["values"] for key, row in doc["scenarios"].items()}
+    assert values["create"]["kubectl"] > 0
+    assert values["create"]["faros-run"] > 0
+    assert values["rss_largest"]["faros-run"] > 0
+    for key in ("noop", "update", "drift_p99", "push_p99"):  # not measured
+        assert set(values[key].values()) == {None}, key
+    if cluster.audit_log is not None:
+        # --events=summary: the GitTrackObject, the child and the GitTrackObject's status per
+        # object, one Synced Event for the sync; --events=all writes 7 per object
+        assert values["create_writes"]["faros-run"] < 4

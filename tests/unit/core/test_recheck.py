@@ -135,3 +135,9 @@ def test_a_gto_being_deleted_needs_an_apply_only_to_release_a_protected_child():
     assert recheck.event_needs_apply(protected, old_generation=2)
     assert recheck.status_need(protected) is recheck.Need.RELEASE
     assert recheck.need(protected, child(), noted="7") is recheck.Need.RELEASE
+
+
+def test_only_a_not_applied_object_trusts_its_pending_apply():
+    assert not recheck.overrides_pending(recheck.Need.NOT_APPLIED)
+    for need in (recheck.Need.MOVED, recheck.Need.MISSING, recheck.Need.RELEASE):
+        assert recheck.overrides_pending(need)

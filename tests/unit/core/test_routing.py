@@ -87,3 +87,11 @@ def test_watchers_keep_only_the_metadata_of_managed_children():
     assert kept == {"metadata": {"name": "s", "namespace": "n", "resourceVersion": "5",
                                  "uid": "c", "ownerReferences": [owner]}}  # fmt: skip
     assert routing.child_meta({"metadata": {"name": "other", "namespace": "n"}}) is None
+
+
+def test_own_kinds_are_held_without_their_managed_fields():
+    metadata = {"name": "a", "managedFields": [{"manager": "faros"}], "uid": "u"}
+    gto = {"kind": "GitTrackObject", "spec": {"data": "e30="}, "metadata": metadata}
+    assert routing.own_kept(gto) == {"kind": "GitTrackObject", "spec": {"data": "e30="},
+                                     "metadata": {"name": "a", "uid": "u"}}  # fmt: skip
+    assert routing.own_kept({"kind": "GitTrack"}) == {"kind": "GitTrack"}
