@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import manifests, observe, shapes, webhooks
+from bench import manifests, observe, report, shapes, webhooks
 from bench.context import Context
 from faros.api import names
 from faros.kube import client
@@ -50,8 +50,8 @@ def measure(
         if ctx.create_only:
             memory = alive.peak_rss()
             return {"create": create, "create_writes": _per(created, ctx.count),
-                    "rss_largest": max(memory.values()),
-                    "rss_total": sum(memory.values())}, None  # fmt: skip
+                    "rss_largest": max(memory.values()), "rss_total": sum(memory.values()),
+                    **report.per_process(memory)}, None  # fmt: skip
         noop, found = _noop(ctx, namespace=namespace, sha=repo.commits[0], alive=alive)
         update, updated = _counted(
             ctx, namespace, lambda: _update(ctx, namespace=namespace, repo=repo, alive=alive)
@@ -68,6 +68,7 @@ def measure(
         **observe.percentiles(drifts, prefix="drift"),
         **observe.percentiles(pushes, prefix="push"),
         "rss_largest": max(memory.values()), "rss_total": sum(memory.values()),
+        **report.per_process(memory),
     }  # fmt: skip
     return result, found
 

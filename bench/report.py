@@ -37,6 +37,16 @@ SCENARIOS = (
 )
 
 
+RSS_PREFIX = "rss:"
+"""Result keys ``rss:<process>``: each process's peak resident memory (MiB), kept in the JSON
+as ``rss_by_process`` beside the rows."""
+
+
+def per_process(memory: Mapping[str, float]) -> dict[str, float | None]:
+    """``rss:<process>`` -> MiB, for a column's result."""
+    return {f"{RSS_PREFIX}{name}": value for name, value in memory.items()}
+
+
 def ratio(value: float | None, *, base: float | None) -> float | None:
     """``value / base``, or None when either is missing or the baseline is zero."""
     if value is None or base is None or base == 0:
@@ -89,6 +99,15 @@ def document(
         "columns": list(results),
         "machine": dict(machine),
         "scenarios": scenarios(results, rows=rows),
+        "rss_by_process": {
+            column: {
+                key.removeprefix(RSS_PREFIX): value
+                for key, value in values.items()
+                if key.startswith(RSS_PREFIX)
+            }
+            for column, values in results.items()
+            if any(key.startswith(RSS_PREFIX) for key in values)
+        },
         "noop_writes_by_request": dict(writes),
     }
 

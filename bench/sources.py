@@ -177,7 +177,8 @@ def measure_faros(
         if idle is not None:
             result.update(_idle(ctx, args, running=running, background=idle))
         memory = running.peak_rss()
-    return {**result, "rss_largest": max(memory.values()), "rss_total": sum(memory.values())}
+    return {**result, "rss_largest": max(memory.values()), "rss_total": sum(memory.values()),
+            **report.per_process(memory)}  # fmt: skip
 
 
 def _warm_up(ctx: Context, *, label: str, running: shapes.Running) -> None:

@@ -129,7 +129,8 @@ class Watchers:
         self._gtos: dict[identity.ObjectKey, _Held] = {}
         self._main: dict[str, _Watch] = {}
         self._children: dict[tuple[str, str], _Watch] = {}
-        self._slots: dict[identity.ObjectKey, float] = {}
+        self._slots: dict[tuple[str, str, str], float] = {}
+        """(kind, namespace, name) of each GitTrackObject held -> its offset in the period."""
         self._settling: dict[identity.ObjectKey, tuple[str, float]] = {}
         """Child events waiting for the apply writing their child: (version, since)."""
         self._lock = threading.Lock()
@@ -316,7 +317,7 @@ class Watchers:
         if event == "DELETED":
             with self._lock:
                 gone = self._gtos.pop(key, None) is not None
-                self._slots.pop(key, None)
+                self._slots.pop((kind, key.namespace, key.name), None)
             if gone:
                 self._follow_children()
             owner = routing.owning_gittrack(obj)
@@ -427,20 +428,24 @@ class Watchers:
         wall time whose child is missing or moved since its last apply; return how many."""
         period = self.period.total_seconds()
         with self._lock:
-            gto_watches = [each for kind, each in self._main.items() if kind in routing.GTO_KINDS]
+            gto_watches = [(kind, each) for kind, each in self._main.items()
+                           if kind in routing.GTO_KINDS]  # fmt: skip
         due: list[tuple[identity.ObjectKey, dict[str, Any]]] = []
-        for each in gto_watches:
-            for gto in list(each.watcher.known.values()):
-                key = routing.key_of(gto)
+        # Every tick looks at every GitTrackObject held: only a slot lookup each, the rest
+        # for the few whose slot fell in the window.
+        for kind, each in gto_watches:
+            for (namespace, name), gto in list(each.watcher.known.items()):
+                slot = self._slots.get((kind, namespace, name))
+                if slot is None:
+                    slot = recheck.offset(routing.key_of(gto), period=period)
+                    self._slots[(kind, namespace, name)] = slot
+                if not recheck.is_due(slot, since=since, until=until, period=period):
+                    continue
                 if self._is_suspended(routing.owning_gittrack(gto)) and not prune.needs_release(
                     gto
                 ):
                     continue
-                slot = self._slots.get(key)
-                if slot is None:
-                    slot = self._slots[key] = recheck.offset(key, period=period)
-                if recheck.is_due(slot, since=since, until=until, period=period):
-                    due.append((key, gto))
+                due.append((routing.key_of(gto), gto))
         if not due:
             return 0
         noted = self.noted([identity.seen_key(key) for key, _ in due])

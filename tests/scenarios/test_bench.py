@@ -37,6 +37,9 @@ def test_bench_reports_every_scenario(cluster, tmp_path):
     assert doc["columns"] == COLUMNS
     assert doc["machine"]["cpu_count"] >= 1
     assert doc["machine"]["kube_apiserver"]
+    processes = doc["rss_by_process"]["faros-distributed"]
+    assert {"watch", "beat", "worker-1", "worker-2", "receiver"} <= set(processes)
+    assert max(processes.values()) == doc["scenarios"]["rss_largest"]["values"]["faros-distributed"]
     assert set(doc["scenarios"]) == {key for key, _, _ in report.SCENARIOS}
     for key in ("create", "noop", "update"):
         _assert_timed(doc["scenarios"][key], with_baseline=True)
@@ -100,6 +103,7 @@ def test_bench_create_only_passes_the_events_mode_to_faros(cluster, tmp_path):
     assert values["create"]["kubectl"] > 0
     assert values["create"]["faros-run"] > 0
     assert values["rss_largest"]["faros-run"] > 0
+    assert doc["rss_by_process"] == {"faros-run": {"run": values["rss_largest"]["faros-run"]}}
     for key in ("noop", "update", "drift_p99", "push_p99"):  # not measured
         assert set(values[key].values()) == {None}, key
     if cluster.audit_log is not None:
