@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import secrets
+import time
 from pathlib import Path
 
 from faros.kube import client, errors
@@ -46,6 +47,22 @@ class Context:
         self.kube.request("POST", "/api/v1/namespaces", body={"metadata": {"name": name}})
         self.namespaces.append(name)
         return name
+
+    def retire(self, name: str) -> None:
+        """Delete the namespace ``name`` and wait until it is gone: a Faros column's GitTracks
+        and objects must not stay for the next column's watchers to sync and hold."""
+        with contextlib.suppress(errors.NotFound):
+            self.kube.request("DELETE", f"/api/v1/namespaces/{name}")
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            try:
+                self.kube.request("GET", f"/api/v1/namespaces/{name}")
+            except errors.NotFound:
+                if name in self.namespaces:
+                    self.namespaces.remove(name)
+                return
+            time.sleep(1.0)
+        raise TimeoutError(f"namespace {name} still exists after {self.timeout:.0f}s")
 
     def cleanup(self) -> None:
         """Delete every namespace the bench created (without waiting for them to go)."""

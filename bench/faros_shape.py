@@ -33,8 +33,20 @@ DRIFTS = 20
 def measure(
     ctx: Context, *, shape: str, broker_url: str | None
 ) -> tuple[Result, dict[str, int] | None]:
-    """Every Faros scenario under ``shape``: seconds per step, writes per object, memory."""
-    namespace = ctx.new_namespace(shape)
+    """Every Faros scenario under ``shape``: seconds per step, writes per object, memory.
+    Its namespace (and warm-up namespace) are gone when it returns."""
+    first = len(ctx.namespaces)
+    try:
+        return _measure(ctx, shape=shape, broker_url=broker_url,
+                        namespace=ctx.new_namespace(shape))  # fmt: skip
+    finally:
+        for each in list(ctx.namespaces[first:]):
+            ctx.retire(each)
+
+
+def _measure(
+    ctx: Context, *, shape: str, broker_url: str | None, namespace: str
+) -> tuple[Result, dict[str, int] | None]:
     files = manifests.files(count=ctx.count, namespace=namespace, updated=False)
     repo = gitrepos.make_repo(ctx.git_root, f"{shape}-{secrets.token_hex(3)}", [files])
     workdir = ctx.workdir / f"faros-{shape}"

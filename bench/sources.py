@@ -269,8 +269,11 @@ def run(args: argparse.Namespace, *, workdir: Path) -> dict[str, Any]:
             name = "faros-run" if shape == "run" else f"faros-distributed-{workers}"
             print(f"{name} ...", file=sys.stderr)
             measured_idle = quiet if workers == max(args.workers) and shape != "run" else None
+            first = len(ctx.namespaces)
             results[name] = measure_faros(ctx, args, shape=shape, workers=workers,
                                           broker_url=broker_url, idle=measured_idle)  # fmt: skip
+            for each in list(ctx.namespaces[first:]):  # the column's GitTracks and objects
+                ctx.retire(each)
         doc = report.document(results=results, writes={}, machine=report.machine(kube),
                               count=count, changed=0, rows=ROWS)  # fmt: skip
         return {**doc, "gittracks": args.gittracks, "sync_period": args.sync_period,
