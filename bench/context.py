@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import secrets
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from faros.kube import client, errors
@@ -47,6 +48,17 @@ class Context:
         self.kube.request("POST", "/api/v1/namespaces", body={"metadata": {"name": name}})
         self.namespaces.append(name)
         return name
+
+    @contextlib.contextmanager
+    def column(self) -> Iterator[None]:
+        """Measure one Faros column: the namespaces it creates are deleted, and waited for,
+        when it ends, so the next column's watchers neither sync nor hold its objects."""
+        first = len(self.namespaces)
+        try:
+            yield
+        finally:
+            for name in list(self.namespaces[first:]):
+                self.retire(name)
 
     def retire(self, name: str) -> None:
         """Delete the namespace ``name`` and wait until it is gone: a Faros column's GitTracks

@@ -35,13 +35,9 @@ def measure(
 ) -> tuple[Result, dict[str, int] | None]:
     """Every Faros scenario under ``shape``: seconds per step, writes per object, memory.
     Its namespace (and warm-up namespace) are gone when it returns."""
-    first = len(ctx.namespaces)
-    try:
+    with ctx.column():
         return _measure(ctx, shape=shape, broker_url=broker_url,
                         namespace=ctx.new_namespace(shape))  # fmt: skip
-    finally:
-        for each in list(ctx.namespaces[first:]):
-            ctx.retire(each)
 
 
 def _measure(
@@ -60,10 +56,8 @@ def _measure(
             ctx, namespace, lambda: _create(ctx, namespace=namespace, repo=repo, alive=alive)
         )
         if ctx.create_only:
-            memory = alive.peak_rss()
             return {"create": create, "create_writes": _per(created, ctx.count),
-                    "rss_largest": max(memory.values()), "rss_total": sum(memory.values()),
-                    **report.per_process(memory)}, None  # fmt: skip
+                    **report.memory_rows(alive.peak_rss())}, None  # fmt: skip
         noop, found = _noop(ctx, namespace=namespace, sha=repo.commits[0], alive=alive)
         update, updated = _counted(
             ctx, namespace, lambda: _update(ctx, namespace=namespace, repo=repo, alive=alive)
@@ -79,8 +73,7 @@ def _measure(
         "update": update, "update_writes": _per(updated, changed),
         **observe.percentiles(drifts, prefix="drift"),
         **observe.percentiles(pushes, prefix="push"),
-        "rss_largest": max(memory.values()), "rss_total": sum(memory.values()),
-        **report.per_process(memory),
+        **report.memory_rows(memory),
     }  # fmt: skip
     return result, found
 

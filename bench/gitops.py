@@ -22,7 +22,6 @@ from typing import Any, NoReturn
 
 from bench import baseline, faros_shape, limit, manifests, observe, report, shapes
 from bench.context import Context
-from faros import config
 from faros.kube import client
 from faros.testing import controlplane
 from tests.harness import cluster as cluster_harness
@@ -58,10 +57,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--shapes", default=",".join(shapes.SHAPES), help="comma-separated: run,distributed"
     )
-    parser.add_argument(
-        "--events", default=config.EventsMode.ALL.value,
-        choices=[mode.value for mode in config.EventsMode], help="Faros's --events (all)",
-    )  # fmt: skip
+    shapes.add_events_flag(parser)
     parser.add_argument(
         "--create-only", action="store_true",
         help="the cold create and memory only (kubectl's too): no no-op, update, drift, push",

@@ -42,9 +42,11 @@ RSS_PREFIX = "rss:"
 as ``rss_by_process`` beside the rows."""
 
 
-def per_process(memory: Mapping[str, float]) -> dict[str, float | None]:
-    """``rss:<process>`` -> MiB, for a column's result."""
-    return {f"{RSS_PREFIX}{name}": value for name, value in memory.items()}
+def memory_rows(memory: Mapping[str, float]) -> dict[str, float | None]:
+    """A column's memory results from each process's peak (MiB): ``rss_largest``,
+    ``rss_total`` and ``rss:<process>`` for each."""
+    return {"rss_largest": max(memory.values()), "rss_total": sum(memory.values()),
+            **{f"{RSS_PREFIX}{name}": value for name, value in memory.items()}}  # fmt: skip
 
 
 def ratio(value: float | None, *, base: float | None) -> float | None:

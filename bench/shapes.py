@@ -12,6 +12,7 @@ peak resident memory of each process and its pool from ``/proc``.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import os
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench import observe
+from faros import config
 from tests.harness import processes
 
 FAROS = str(Path(sys.executable).with_name("faros"))
@@ -44,6 +46,13 @@ class Hook:
     @property
     def flags(self) -> list[str]:
         return [f"--webhook-bind-address=127.0.0.1:{self.port}", f"--webhook-secret={self.secret}"]
+
+
+def add_events_flag(parser: argparse.ArgumentParser) -> None:
+    """``--events all|summary``: Faros's ``--events`` in every shape of a bench."""
+    parser.add_argument("--events", default=config.EventsMode.ALL.value,
+                        choices=[mode.value for mode in config.EventsMode],
+                        help="Faros's --events (all)")  # fmt: skip
 
 
 WORKER = ("--pool=threads", "--concurrency=8")

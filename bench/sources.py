@@ -71,9 +71,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="the workers' --pool (threads, as the chart)")  # fmt: skip
     parser.add_argument("--concurrency", type=int, default=8,
                         help="the workers' --concurrency (8, as the chart)")  # fmt: skip
-    parser.add_argument("--events", default=config.EventsMode.ALL.value,
-                        choices=[mode.value for mode in config.EventsMode],
-                        help="Faros's --events (all)")  # fmt: skip
+    shapes.add_events_flag(parser)
     parser.add_argument(
         "--idle-periods", type=int, default=0, help="sync periods of the idle cost (0: none)"
     )
@@ -177,8 +175,7 @@ def measure_faros(
         if idle is not None:
             result.update(_idle(ctx, args, running=running, background=idle))
         memory = running.peak_rss()
-    return {**result, "rss_largest": max(memory.values()), "rss_total": sum(memory.values()),
-            **report.per_process(memory)}  # fmt: skip
+    return {**result, **report.memory_rows(memory)}
 
 
 def _warm_up(ctx: Context, *, label: str, running: shapes.Running) -> None:
@@ -269,11 +266,11 @@ def run(args: argparse.Namespace, *, workdir: Path) -> dict[str, Any]:
             name = "faros-run" if shape == "run" else f"faros-distributed-{workers}"
             print(f"{name} ...", file=sys.stderr)
             measured_idle = quiet if workers == max(args.workers) and shape != "run" else None
-            first = len(ctx.namespaces)
-            results[name] = measure_faros(ctx, args, shape=shape, workers=workers,
-                                          broker_url=broker_url, idle=measured_idle)  # fmt: skip
-            for each in list(ctx.namespaces[first:]):  # the column's GitTracks and objects
-                ctx.retire(each)
+            with ctx.column():
+                results[name] = measure_faros(
+                    ctx, args, shape=shape, workers=workers, broker_url=broker_url,
+                    idle=measured_idle,
+                )  # fmt: skip
         doc = report.document(results=results, writes={}, machine=report.machine(kube),
                               count=count, changed=0, rows=ROWS)  # fmt: skip
         return {**doc, "gittracks": args.gittracks, "sync_period": args.sync_period,

@@ -32,6 +32,8 @@ from faros.git import credentials as creds
 
 logger = logging.getLogger(__name__)
 
+_TYPE_BITS = 0o170000
+"""The bits of a tree entry's mode that say what it is."""
 _SYMLINK_MODE = 0o120000
 TREE_MODE = 0o040000
 TREES = 1024
@@ -195,7 +197,7 @@ class Store:
             path = str(item.path)
             if not paths.is_manifest(path, sub_path=sub_path):
                 continue
-            if item.mode & 0o170000 == _SYMLINK_MODE:
+            if item.mode & _TYPE_BITS == _SYMLINK_MODE:
                 refused[path] = "is a symbolic link; Faros does not follow symbolic links"
             elif item.size > self.max_file_bytes:
                 refused[path] = (
@@ -226,7 +228,7 @@ class Store:
             if found is None:
                 raise NotFetched(f"no files for subpath '{sub_path}'")
             binsha, mode = found
-            if mode & 0o170000 != TREE_MODE:
+            if mode & _TYPE_BITS != TREE_MODE:
                 raise NotFetched(f"subpath '{sub_path}' is not a folder")
         return git.Tree(commit.repo, binsha, mode=mode, path=sub_path.rstrip("/"))
 
