@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Mapping
-from typing import Any
+import math
+from collections.abc import Hashable, Mapping
+from typing import Any, Generic, TypeVar
 
 from faros.core import delivery, identity, prune
 
 _SCALE = 2**64
+
+K = TypeVar("K", bound=Hashable)
 
 
 class Need(enum.StrEnum):
@@ -64,6 +67,54 @@ def is_due(slot: float, *, since: float, until: float, period: float) -> bool:
     if start <= end:
         return start < slot <= end
     return slot > start or slot <= end
+
+
+class Slots(Generic[K]):
+    """Keys grouped by the whole second of the period their offset falls in.
+
+    A re-check tick reads only the seconds its window spans, so its cost follows the keys
+    due in it, not all keys held (at 10,000 GitTrackObjects and a 60-s period, about 170 a
+    second instead of 10,000).
+    """
+
+    def __init__(self, period: float) -> None:
+        self.period = period
+        self._slot: dict[K, float] = {}
+        self._seconds: list[set[K]] = [set() for _ in range(max(1, math.ceil(period)))]
+
+    def __len__(self) -> int:
+        return len(self._slot)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._slot
+
+    def add(self, key: K, slot: float) -> None:
+        """Hold ``key`` at offset ``slot`` (seconds into the period); again is a no-op."""
+        if key in self._slot:
+            return
+        self._slot[key] = slot
+        self._seconds[self._second(slot)].add(key)
+
+    def discard(self, key: K) -> None:
+        slot = self._slot.pop(key, None)
+        if slot is not None:
+            self._seconds[self._second(slot)].discard(key)
+
+    def due(self, *, since: float, until: float) -> list[K]:
+        """The keys whose offset lies in the window (``since``, ``until``], as ``is_due``."""
+        period = self.period
+        if until - since >= period:
+            return list(self._slot)
+        start, end = self._second(since % period), self._second(until % period)
+        if start <= end:
+            seconds = [*range(start, end + 1)]
+        else:
+            seconds = [*range(start, len(self._seconds)), *range(end + 1)]
+        return [key for second in seconds for key in self._seconds[second]
+                if is_due(self._slot[key], since=since, until=until, period=period)]  # fmt: skip
+
+    def _second(self, offset: float) -> int:
+        return min(int(offset), len(self._seconds) - 1)
 
 
 def _deleting(gto: Mapping[str, Any]) -> bool:

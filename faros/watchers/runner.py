@@ -129,8 +129,8 @@ class Watchers:
         self._gtos: dict[identity.ObjectKey, _Held] = {}
         self._main: dict[str, _Watch] = {}
         self._children: dict[tuple[str, str], _Watch] = {}
-        self._slots: dict[tuple[str, str, str], float] = {}
-        """(kind, namespace, name) of each GitTrackObject held -> its offset in the period."""
+        self._slots = recheck.Slots[tuple[str, str, str]](self.period.total_seconds())
+        """(kind, namespace, name) of each GitTrackObject held, by its second in the period."""
         self._settling: dict[identity.ObjectKey, tuple[str, float]] = {}
         """Child events waiting for the apply writing their child: (version, since)."""
         self._lock = threading.Lock()
@@ -314,16 +314,21 @@ class Watchers:
             self._follow_children()
             return
         key = routing.key_of(obj)
+        slot_key = (kind, key.namespace, key.name)
         if event == "DELETED":
             with self._lock:
                 gone = self._gtos.pop(key, None) is not None
-                self._slots.pop((kind, key.namespace, key.name), None)
+                self._slots.discard(slot_key)
             if gone:
                 self._follow_children()
             owner = routing.owning_gittrack(obj)
             if owner is not None:
                 self.dispatcher.refresh(owner)  # counters; and a missing one must be written
             return
+        if slot_key not in self._slots:  # first: a later failure must not hide it from re-checks
+            slot = recheck.offset(key, period=self.period.total_seconds())
+            with self._lock:
+                self._slots.add(slot_key, slot)
         child_kind = routing.child_kind(obj)  # one decode per event, never of every GTO
         owner = routing.owning_gittrack(obj)
         held = _Held(routing.generation(obj), child_kind, routing.progress(obj), owner)
@@ -426,26 +431,20 @@ class Watchers:
     def check_due(self, *, since: float, until: float) -> int:
         """Queue an apply for every GitTrackObject due in the window (``since``, ``until``] of
         wall time whose child is missing or moved since its last apply; return how many."""
-        period = self.period.total_seconds()
         with self._lock:
-            gto_watches = [(kind, each) for kind, each in self._main.items()
-                           if kind in routing.GTO_KINDS]  # fmt: skip
+            gto_watches = {kind: each.watcher for kind, each in self._main.items()
+                           if kind in routing.GTO_KINDS}  # fmt: skip
+            slot_keys = self._slots.due(since=since, until=until)
         due: list[tuple[identity.ObjectKey, dict[str, Any]]] = []
-        # Every tick looks at every GitTrackObject held: only a slot lookup each, the rest
-        # for the few whose slot fell in the window.
-        for kind, each in gto_watches:
-            for (namespace, name), gto in list(each.watcher.known.items()):
-                slot = self._slots.get((kind, namespace, name))
-                if slot is None:
-                    slot = recheck.offset(routing.key_of(gto), period=period)
-                    self._slots[(kind, namespace, name)] = slot
-                if not recheck.is_due(slot, since=since, until=until, period=period):
-                    continue
-                if self._is_suspended(routing.owning_gittrack(gto)) and not prune.needs_release(
-                    gto
-                ):
-                    continue
-                due.append((routing.key_of(gto), gto))
+        # Only the GitTrackObjects whose second of the period fell in the window are read.
+        for kind, namespace, name in slot_keys:
+            watcher = gto_watches.get(kind)
+            gto = None if watcher is None else watcher.known.get((namespace, name))
+            if gto is None:
+                continue  # deleted meanwhile: its DELETED event drops its slot
+            if self._is_suspended(routing.owning_gittrack(gto)) and not prune.needs_release(gto):
+                continue
+            due.append((routing.key_of(gto), gto))
         if not due:
             return 0
         noted = self.noted([identity.seen_key(key) for key, _ in due])

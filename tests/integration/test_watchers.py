@@ -134,7 +134,7 @@ def test_the_recheck_trusts_a_pending_apply_of_a_new_object_but_not_of_a_drift(
         assert everything_due(made) == 1
         # not applied: its own event queued an apply, which a pending key stands for (a
         # backlog of 4,000 new objects is not queued twice)
-        assert (recorded.applies, recorded.forced) == ([key], [False])
+        assert list(zip(recorded.applies, recorded.forced, strict=True)) == [(key, False)]
 
         objects.apply(fresh)
         eventually(lambda: child_watch_synced(made, ("v1", "ConfigMap")), timeout=20)
@@ -146,8 +146,10 @@ def test_the_recheck_trusts_a_pending_apply_of_a_new_object_but_not_of_a_drift(
         recorded.applies.clear()
         recorded.forced.clear()
         assert everything_due(made) == 1
-        # drift: the one event may have been lost with its message, pending key or not
-        assert (recorded.applies, recorded.forced) == ([key], [True])
+        # drift: the one event may have been lost with its message, pending key or not (an
+        # event of the apply's or the patch's may still queue one beside it, never forced)
+        assert (key, True) in zip(recorded.applies, recorded.forced, strict=True)
+        assert recorded.forced.count(True) == 1
     finally:
         made.shutdown()
 

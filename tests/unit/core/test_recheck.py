@@ -40,6 +40,51 @@ def test_consecutive_windows_cover_each_slot_exactly_once_per_period():
     assert sum(seen) >= len(slots) * 1.9  # two periods: (nearly) every slot twice
 
 
+def held_slots(count: int, period: float) -> tuple[recheck.Slots[identity.ObjectKey], dict]:
+    slots = recheck.Slots[identity.ObjectKey](period)
+    offsets = {key(index): recheck.offset(key(index), period=period) for index in range(count)}
+    for each, offset in offsets.items():
+        slots.add(each, offset)
+    return slots, offsets
+
+
+@pytest.mark.parametrize("period", [PERIOD, 60.0, 7.5, 0.5])
+def test_held_slots_give_the_keys_due_in_any_window_and_only_those(period):
+    slots, offsets = held_slots(300, period)
+    windows = [(1_000_000.0 + 0.37 * step, 1_000_000.0 + 0.37 * (step + 1))
+               for step in range(int(2 * period / 0.37) + 2)]  # fmt: skip
+    windows += [(123.4, 123.4 + period * 0.9), (59.99, 60.01), (0.0, 0.0), (5.0, 5.0 + period)]
+    for since, until in windows:
+        expected = {each for each, offset in offsets.items()
+                    if recheck.is_due(offset, since=since, until=until, period=period)}  # fmt: skip
+        due = slots.due(since=since, until=until)
+        assert sorted(due) == sorted(expected), (since, until)
+
+
+def test_consecutive_ticks_give_each_held_key_once_per_period():
+    slots, offsets = held_slots(500, 60.0)
+    seen = dict.fromkeys(offsets, 0)
+    for since, until in itertools.pairwise(1_000_000.0 + step for step in range(61)):
+        for each in slots.due(since=since, until=until):
+            seen[each] += 1
+    assert set(seen.values()) == {1}
+
+
+def test_held_slots_follow_adds_and_discards():
+    slots, offsets = held_slots(10, 60.0)
+    first = key(0)
+    slots.add(first, 1.0)  # held already: its offset stays
+    assert len(slots) == 10
+    assert first in slots
+    whole = slots.due(since=0.0, until=60.0)
+    assert sorted(whole) == sorted(offsets)
+    slots.discard(first)
+    slots.discard(first)  # not held: nothing happens
+    assert first not in slots
+    assert len(slots) == 9
+    assert first not in slots.due(since=0.0, until=60.0)
+
+
 def test_a_window_longer_than_the_period_covers_everything():
     assert recheck.is_due(10.0, since=0.0, until=PERIOD + 1, period=PERIOD)
 
