@@ -101,6 +101,23 @@ def child_meta(obj: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"metadata": kept}
 
 
+def gto_kept(obj: dict[str, Any]) -> dict[str, Any]:
+    """What the watchers hold of a GitTrackObject: ``own_kept``, with ``spec.data`` cut down to
+    the identity of the child it holds (apiVersion, kind, name, namespace). The re-check, the
+    routing and the metrics read nothing else of the manifest, so the watchers' memory does
+    not grow with the objects' size, and a Secret's data is not held. Changes ``obj`` in place
+    (a new ``spec``) and returns it; an unreadable ``spec.data`` is kept as it is."""
+    own_kept(obj)
+    spec = obj.get("spec")
+    child = syncplan.held_child(obj) if isinstance(spec, dict) else None
+    if child is None or not isinstance(spec, dict):
+        return obj
+    metadata = {"name": child.name, **({"namespace": child.namespace} if child.namespace else {})}
+    identity_only = {"apiVersion": child.api_version, "kind": child.kind, "metadata": metadata}
+    obj["spec"] = {**spec, "data": syncplan.encode(identity_only)}
+    return obj
+
+
 def own_kept(obj: dict[str, Any]) -> dict[str, Any]:
     """What is held of an object of Faros's own kinds (GitTracks, GitTrackObjects) read from a
     list or a watch: all of it but ``metadata.managedFields``, which no sync, re-check or metric

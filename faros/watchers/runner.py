@@ -100,6 +100,14 @@ class _Watch:
     """The child kind's resource (child watches only)."""
 
 
+def _keep(kind: str, *, child: bool) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """What a watch holds of each object: a child's metadata, a GitTrackObject's status and
+    the identity of its child, the rest of our kinds but their managedFields."""
+    if child:
+        return routing.child_meta
+    return routing.gto_kept if kind in routing.GTO_KINDS else routing.own_kept
+
+
 class Watchers:
     """All watch threads of one process, and the level-based re-check over what they hold."""
 
@@ -163,7 +171,7 @@ class Watchers:
 
         watcher = watch.Watcher(
             self.kube, path, on_event=on_event, stop=stop, name=name,
-            metadata_only=child, keep=routing.child_meta if child else routing.own_kept,
+            metadata_only=child, keep=_keep(name, child=child),
         )  # fmt: skip
         thread = threading.Thread(target=watcher.run, name=f"watch-{name}", daemon=True)
         thread.start()

@@ -6,13 +6,14 @@ itself is tested in test_dispatch.py and end to end in the scenarios).
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from typing import Any
 
 from faros import config
 from faros.api import names
-from faros.core import identity, recheck
+from faros.core import identity, recheck, syncplan
 from faros.kube import client
 from faros.watchers import runner
 from tests.harness import gtos
@@ -170,9 +171,13 @@ def test_child_watches_hold_metadata_only_and_skip_the_applys_own_writes(
         held = made._children[("v1", "Secret")].watcher.known[(namespace, "token")]
         assert "hunter2" not in str(held)
         assert set(held) == {"metadata"}
-        # the GitTrackObjects are held whole but for their managedFields (read by nothing)
+        # the GitTrackObjects are held but for their managedFields (read by nothing) and the
+        # manifest they hold, of which only the child's identity is kept
         (cached,) = made.cached(names.GITTRACKOBJECT)
-        assert cached["spec"] == gto["spec"]
+        assert "hunter2" in base64.b64decode(gto["spec"]["data"]).decode()
+        assert "hunter2" not in str(cached) + base64.b64decode(cached["spec"]["data"]).decode()
+        assert syncplan.held_child(cached) == syncplan.held_child(gto)
+        assert cached["status"] == gto["status"]
         assert "managedFields" in gto["metadata"]
         assert "managedFields" not in cached["metadata"]
         live = kube.request("GET", f"/api/v1/namespaces/{namespace}/secrets/token")

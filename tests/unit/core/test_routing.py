@@ -8,7 +8,7 @@ import json
 import pytest
 
 from faros.api import names
-from faros.core import identity, routing
+from faros.core import identity, routing, syncplan
 
 
 def test_key_of_tells_our_kinds_apart():
@@ -95,3 +95,32 @@ def test_own_kinds_are_held_without_their_managed_fields():
     assert routing.own_kept(gto) == {"kind": "GitTrackObject", "spec": {"data": "e30="},
                                      "metadata": {"name": "a", "uid": "u"}}  # fmt: skip
     assert routing.own_kept({"kind": "GitTrack"}) == {"kind": "GitTrack"}
+
+
+def test_a_gto_is_held_with_the_identity_of_its_child_only():
+    meta = {"name": "s", "namespace": "n", "annotations": {"big": "x" * 999}}
+    manifest = {"apiVersion": "v1", "kind": "Secret", "data": {"password": "aHVudGVyMg=="},
+                "metadata": meta}  # fmt: skip
+    status = {"conditions": [{"type": "ObjectInSync", "status": "True"}]}
+    metadata = {"name": "secret-s", "namespace": "n", "managedFields": [{"manager": "faros"}]}
+    gto = {"kind": "GitTrackObject", "metadata": metadata, "status": status,
+           "spec": {"name": "s", "kind": "Secret", "data": syncplan.encode(manifest)}}  # fmt: skip
+    child = syncplan.held_child(gto)
+
+    kept = routing.gto_kept(gto)
+
+    assert syncplan.held_child(kept) == child
+    assert "aHVudGVyMg" not in str(kept)
+    assert "xxx" not in str(kept)
+    assert base64.b64decode(kept["spec"]["data"]) == (
+        b'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"n"}}'
+    )
+    assert kept["status"] == status
+    assert kept["metadata"] == {"name": "secret-s", "namespace": "n"}
+    assert (kept["spec"]["name"], kept["spec"]["kind"]) == ("s", "Secret")
+
+
+def test_a_gto_whose_data_cannot_be_read_is_held_as_it_is():
+    gto = {"kind": "GitTrackObject", "metadata": {"name": "a"}, "spec": {"data": "not base64"}}
+    assert routing.gto_kept(gto) == {"kind": "GitTrackObject", "metadata": {"name": "a"},
+                                     "spec": {"data": "not base64"}}  # fmt: skip
