@@ -180,6 +180,16 @@ def plan(
     return ApplyPlan(Action.PATCH, patch.body, str(patch.content_type))
 
 
+def creates_blind(gto: Mapping[str, Any], *, summary: bool, server_side: bool) -> bool:
+    """Whether an apply's first attempt creates the child without reading it first: with
+    ``--events=summary`` and client-side applies, for a GitTrackObject no apply has reported
+    on yet (a sync just wrote it). Its child is almost always absent; if it exists after all,
+    the create fails with AlreadyExists (nothing written, no Event) and the next attempt reads
+    it and plans as usual. A cold sync saves a GET per object."""
+    status = gto.get("status") or {}
+    return summary and not server_side and not status.get("conditions")
+
+
 def _adopt(desired: Mapping[str, Any], live: Mapping[str, Any]) -> ApplyPlan:
     """``never``: add only our controller reference; the content is never changed."""
     ours = desired["metadata"]["ownerReferences"][-1]

@@ -19,6 +19,13 @@ def checkout_text(verb: str, spec: Mapping[str, Any]) -> str:
     return f"{verb} '{repository}' at '{spec.get('reference', '')}'"
 
 
+def announces_checkout(*, commit: str, previous: str | None, summary: bool) -> bool:
+    """Whether a sync sends ``CheckoutStarted`` and ``CheckoutSuccessful`` (as the original
+    controller did): when the commit is new to the GitTrack's status, and not with
+    ``--events=summary``, whose ``Synced`` Event names the commit."""
+    return commit != previous and not summary
+
+
 def checkout_failure(
     *, message: str, previous: Mapping[str, Any], spec: Mapping[str, Any]
 ) -> str | None:

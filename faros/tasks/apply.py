@@ -345,13 +345,9 @@ class Applier:
         ) from conflict
 
     def _creating_blind(self) -> bool:
-        """Whether the first attempt creates the child without reading it first: with
-        ``--events=summary`` and client-side applies, for a GitTrackObject no apply has
-        reported on yet (a sync just wrote it). Its child is almost always absent; if it
-        exists after all, the create fails with AlreadyExists (nothing written, no Event) and
-        the next attempt reads it and plans as usual. A cold sync saves a GET per object."""
-        status = self.gto.get("status") or {}
-        return self.reporter.quiet and not self._server_side() and not status.get("conditions")
+        return applyplan.creates_blind(
+            self.gto, summary=self.reporter.quiet, server_side=self._server_side()
+        )
 
     def _break_glass(self, resolved: Resolved, live: dict[str, Any] | None) -> None:
         """Raise PausedChild while the live child's ``pause-until`` holds; say once when a

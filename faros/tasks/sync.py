@@ -174,8 +174,11 @@ class Sync:
             self._finish(trackstatus.SyncReport(source_error=str(failure)))
             return
         self.renew()
-        if snapshot.commit != self.previous.get("revision") and not self.reporter.quiet:
-            self._checkout_events()  # --events=summary: the Synced Event names the commit
+        if syncevents.announces_checkout(
+            commit=snapshot.commit, previous=self.previous.get("revision"),
+            summary=self.reporter.quiet,
+        ):  # fmt: skip
+            self._checkout_events()
         existing, owned = self._existing()
         objects = [obj for file in files for obj in file.objects]
         pushed = pushstamp.pending(self.gittrack)

@@ -200,3 +200,20 @@ def test_unreadable_yaml_data_is_reported_without_quoting_it(raw, text):
     assert failed.value.reason is Reason.ERROR_UNMARSHALLING_DATA
     assert text in failed.value.message
     assert "hunter2" not in failed.value.message
+
+
+@pytest.mark.parametrize(
+    ("status", "summary", "server_side", "expected"),
+    [
+        ({}, True, False, True),  # written by a sync, never applied: create first
+        (None, True, False, True),
+        ({"conditions": [{"type": "ObjectInSync"}]}, True, False, False),  # applied once
+        ({}, False, False, False),  # --events=all: the read comes first, as it always did
+        ({}, True, True, False),  # server-side apply reads nothing anyway
+    ],
+)
+def test_only_a_never_applied_object_in_summary_mode_is_created_without_a_read(
+    status, summary, server_side, expected
+):
+    gto = {"metadata": {"name": "a"}, **({"status": status} if status is not None else {})}
+    assert applyplan.creates_blind(gto, summary=summary, server_side=server_side) is expected

@@ -60,3 +60,18 @@ def test_write_failure_messages(creating, missing, expected):
     )
 
     assert message == expected
+
+
+@pytest.mark.parametrize(
+    ("commit", "previous", "summary", "expected"),
+    [
+        ("b" * 40, "a" * 40, False, True),  # a new commit: announced, as the Go controller did
+        ("b" * 40, None, False, True),  # the first sync
+        ("a" * 40, "a" * 40, False, False),  # the same commit again: no Events
+        ("b" * 40, "a" * 40, True, False),  # summary: the Synced Event names the commit
+    ],
+)
+def test_checkout_events_announce_a_new_commit_unless_summary(commit, previous, summary, expected):
+    assert syncevents.announces_checkout(commit=commit, previous=previous, summary=summary) is (
+        expected
+    )
