@@ -6,6 +6,7 @@ never for its own status writes; a child is routed to the GitTrackObject that co
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -92,30 +93,70 @@ def child_meta(obj: Mapping[str, Any]) -> dict[str, Any] | None:
     meta = obj.get("metadata") or {}
     kept = {key: meta[key] for key in ("namespace", "name", "uid", "resourceVersion",
                                        "deletionTimestamp") if key in meta}  # fmt: skip
-    controller = [r for r in meta.get("ownerReferences") or [] if r.get("controller") is True]
-    if controller:
-        kept["ownerReferences"] = controller
+    _share_identity(kept, meta)
     paused = breakglass.annotation(obj)
     if paused is not None:  # one short annotation: the gauge of paused objects reads it
         kept["annotations"] = {breakglass.PAUSE_ANNOTATION: paused[:64]}
     return {"metadata": kept}
 
 
-def gto_kept(obj: dict[str, Any]) -> dict[str, Any]:
-    """What the watchers hold of a GitTrackObject: ``own_kept``, with ``spec.data`` cut down to
-    the identity of the child it holds (apiVersion, kind, name, namespace). The re-check, the
-    routing and the metrics read nothing else of the manifest, so the watchers' memory does
-    not grow with the objects' size, and a Secret's data is not held. Changes ``obj`` in place
-    (a new ``spec``) and returns it; an unreadable ``spec.data`` is kept as it is."""
-    own_kept(obj)
-    spec = obj.get("spec")
-    child = syncplan.held_child(obj) if isinstance(spec, dict) else None
-    if child is None or not isinstance(spec, dict):
-        return obj
-    metadata = {"name": child.name, **({"namespace": child.namespace} if child.namespace else {})}
-    identity_only = {"apiVersion": child.api_version, "kind": child.kind, "metadata": metadata}
-    obj["spec"] = {**spec, "data": syncplan.encode(identity_only)}
-    return obj
+_GTO_METADATA = ("namespace", "name", "generation", "resourceVersion", "deletionTimestamp",
+                 "finalizers")  # fmt: skip
+_CONDITION_FIELDS = ("type", "status", "reason")
+
+
+def gto_kept(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """What the watchers hold of a GitTrackObject: what the routing, the re-check and the
+    status metrics read, nothing else. Of its metadata: namespace, name, generation,
+    resourceVersion, deletion, finalizers and controller reference; of its spec: the child's
+    kind and name, and ``spec.data`` cut down to the child's identity (apiVersion, kind, name,
+    namespace; an unreadable one is kept as it is); of its status: observedGeneration and the
+    conditions' type, status and reason. The watchers' memory then grows with the number of
+    objects, not with their size (about a sixth of a whole GitTrackObject), and a Secret's
+    data held in a GitTrackObject is not kept."""
+    meta = obj.get("metadata") or {}
+    kept_meta = {key: meta[key] for key in _GTO_METADATA if key in meta}
+    _share_identity(kept_meta, meta)
+    spec = obj.get("spec") or {}
+    kept_spec = {key: spec[key] for key in ("name", "kind", "data") if key in spec}
+    if "kind" in kept_spec:
+        kept_spec["kind"] = _shared(kept_spec["kind"])
+    child = syncplan.held_child(obj)
+    if child is not None:
+        where = {"namespace": child.namespace} if child.namespace else {}
+        identity_only = {"apiVersion": child.api_version, "kind": child.kind,
+                         "metadata": {"name": child.name, **where}}  # fmt: skip
+        kept_spec["data"] = syncplan.encode(identity_only)
+    status = obj.get("status") or {}
+    kept_status: dict[str, Any] = {
+        "conditions": [
+            {key: _shared(c[key]) for key in _CONDITION_FIELDS if key in c}
+            for c in status.get("conditions") or []
+        ]
+    }
+    if "observedGeneration" in status:
+        kept_status["observedGeneration"] = status["observedGeneration"]
+    return {"apiVersion": _shared(obj.get("apiVersion")), "kind": _shared(obj.get("kind")),
+            "metadata": kept_meta, "spec": kept_spec, "status": kept_status}  # fmt: skip
+
+
+def _share_identity(kept: dict[str, Any], meta: Mapping[str, Any]) -> None:
+    """Set in ``kept`` the namespace and the controller reference of ``meta``, their strings
+    shared with every other object held."""
+    if "namespace" in kept:
+        kept["namespace"] = _shared(kept["namespace"])
+    controller = [
+        {key: _shared(value) for key, value in reference.items()}
+        for reference in meta.get("ownerReferences") or []
+        if reference.get("controller") is True
+    ]
+    if controller:
+        kept["ownerReferences"] = controller
+
+
+def _shared(value: Any) -> Any:
+    """One copy of a string many objects hold (a namespace, a kind, an owner, a reason)."""
+    return sys.intern(value) if isinstance(value, str) and len(value) <= 64 else value
 
 
 def own_kept(obj: dict[str, Any]) -> dict[str, Any]:

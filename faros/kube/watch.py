@@ -83,7 +83,9 @@ class Watcher:
         ``metadata_only`` asks the server for each object's metadata alone (a
         ``PartialObjectMetadata``: no spec, no status, no Secret data), and ``keep`` reduces an
         object to what ``known`` needs to hold (it must keep namespace and name), or None for
-        an object not worth holding (still reported, never reported again as deleted).
+        an object not worth holding (still reported, never reported again as deleted). A
+        list reports each object as ``keep`` reduced it (whole when not held); a watch event
+        reports it as the server sent it.
         """
         self.kube = kube
         self.path = path
@@ -152,24 +154,32 @@ class Watcher:
         self._delay = min(self._delay * 2, self.backoff[1])
 
     def _list(self) -> None:
-        """List the whole collection, then report it against what was known before."""
-        items: list[dict[str, Any]] = []
+        """List the whole collection, then report it against what was known before.
+
+        Each page is reduced by ``keep`` as it arrives, and its objects are reported as kept:
+        a relist of 10,000 GitTrackObjects never holds them whole at once.
+        """
+        listed: list[dict[str, Any]] = []
+        fresh: dict[Key, dict[str, Any]] = {}
         query: dict[str, str | int | bool] = {"limit": PAGE_SIZE, **self.selectors}
         while True:
             page = self._get(query)
-            items.extend(_complete(page))
+            for obj in _complete(page):
+                key, held = _key(obj), self.keep(obj)
+                if held is not None:
+                    fresh[key] = held
+                listed.append(obj if held is None else held)
             metadata = page.get("metadata") or {}
             if not metadata.get("continue"):
                 break
             query["continue"] = metadata["continue"]
-        kept = ((_key(obj), self.keep(obj)) for obj in items)
-        fresh = {key: obj for key, obj in kept if obj is not None}
+            del page
         gone = [obj for key, obj in self.known.items() if key not in fresh]
         self.known = fresh
         self.resource_version = str(metadata.get("resourceVersion", ""))
         self._delay = self.backoff[0]
-        logger.debug("listed", extra=self._fields() | {"objects": len(items), "gone": len(gone)})
-        for obj in items:
+        logger.debug("listed", extra=self._fields() | {"objects": len(listed), "gone": len(gone)})
+        for obj in listed:
             self.on_event(ADDED, obj)
         for obj in gone:
             self.on_event(DELETED, obj)

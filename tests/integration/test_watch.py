@@ -93,6 +93,38 @@ def test_existing_objects_then_changes_are_reported_in_order(kube: client.Kube, 
     assert set(watcher.known) == {(namespace, "a"), (namespace, "b")}
 
 
+def test_a_list_reports_each_object_as_kept_page_by_page(
+    kube: client.Kube, namespace: str, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(watch, "PAGE_SIZE", 2)  # three pages
+    for name in ("a", "b", "c", "d", "unkept"):
+        create(kube, namespace, name)
+    reported: list[dict[str, Any]] = []
+
+    def keep(obj: dict[str, Any]) -> dict[str, Any] | None:
+        meta = obj["metadata"]
+        if meta["name"] == "unkept":
+            return None
+        return {"metadata": {"namespace": meta["namespace"], "name": meta["name"]}}
+
+    watcher = watch.Watcher(
+        kube, configmaps(namespace), on_event=lambda _, obj: reported.append(obj),
+        stop=threading.Event(), label_selector=SELECTOR, keep=keep,
+    )  # fmt: skip
+    with running(watcher):
+        eventually(lambda: _has_synced(reported), timeout=10)
+
+    listed = {obj["metadata"]["name"]: obj for obj in reported if obj}
+    assert set(listed) == {"a", "b", "c", "d", "unkept"}
+    assert listed["a"] == {"metadata": {"namespace": namespace, "name": "a"}}  # as kept
+    assert listed["unkept"]["data"] == {"n": "0"}  # not held: reported whole
+    assert set(watcher.known) == {(namespace, name) for name in "abcd"}
+
+
+def _has_synced(reported: list[dict[str, Any]]) -> None:
+    assert {} in reported
+
+
 def gittracks(namespace: str) -> str:
     return f"/apis/{names.API_VERSION}/namespaces/{namespace}/{names.GITTRACKS}"
 

@@ -101,8 +101,16 @@ def test_a_gto_is_held_with_the_identity_of_its_child_only():
     meta = {"name": "s", "namespace": "n", "annotations": {"big": "x" * 999}}
     manifest = {"apiVersion": "v1", "kind": "Secret", "data": {"password": "aHVudGVyMg=="},
                 "metadata": meta}  # fmt: skip
-    status = {"conditions": [{"type": "ObjectInSync", "status": "True"}]}
-    metadata = {"name": "secret-s", "namespace": "n", "managedFields": [{"manager": "faros"}]}
+    status = {"observedGeneration": 3, "conditions": [
+        {"type": "ObjectInSync", "status": "True", "reason": "ChildAppliedSuccessfully",
+         "message": "Child applied successfully", "lastTransitionTime": "2026-12-04T10:00:00Z"},
+    ]}  # fmt: skip
+    controller = {"apiVersion": names.API_VERSION, "kind": "GitTrack", "name": "g", "uid": "u",
+                  "controller": True}  # fmt: skip
+    other = {"apiVersion": "v1", "kind": "ConfigMap", "name": "x", "uid": "v"}
+    metadata = {"name": "secret-s", "namespace": "n", "managedFields": [{"manager": "faros"}],
+                "generation": 3, "uid": "w", "annotations": {"faros.pusher.com/x": "y"},
+                "ownerReferences": [other, controller]}  # fmt: skip
     gto = {"kind": "GitTrackObject", "metadata": metadata, "status": status,
            "spec": {"name": "s", "kind": "Secret", "data": syncplan.encode(manifest)}}  # fmt: skip
     child = syncplan.held_child(gto)
@@ -115,12 +123,17 @@ def test_a_gto_is_held_with_the_identity_of_its_child_only():
     assert base64.b64decode(kept["spec"]["data"]) == (
         b'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"n"}}'
     )
-    assert kept["status"] == status
-    assert kept["metadata"] == {"name": "secret-s", "namespace": "n"}
+    in_sync = {"type": "ObjectInSync", "status": "True", "reason": "ChildAppliedSuccessfully"}
+    assert kept["status"] == {"observedGeneration": 3, "conditions": [in_sync]}
+    assert kept["metadata"] == {"name": "secret-s", "namespace": "n", "generation": 3,
+                                "ownerReferences": [controller]}  # fmt: skip
+    assert routing.owning_gittrack(kept) == routing.owning_gittrack(gto)
+    assert routing.progress(kept) == routing.progress(gto) == ("applied", "")
     assert (kept["spec"]["name"], kept["spec"]["kind"]) == ("s", "Secret")
 
 
 def test_a_gto_whose_data_cannot_be_read_is_held_as_it_is():
     gto = {"kind": "GitTrackObject", "metadata": {"name": "a"}, "spec": {"data": "not base64"}}
-    assert routing.gto_kept(gto) == {"kind": "GitTrackObject", "metadata": {"name": "a"},
-                                     "spec": {"data": "not base64"}}  # fmt: skip
+    kept = routing.gto_kept(gto)
+    assert kept["spec"] == {"data": "not base64"}
+    assert syncplan.held_child(kept) is None
