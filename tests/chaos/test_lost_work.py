@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 import time
 
+import pytest
 import redis
 
 from faros.api import names
@@ -27,9 +28,10 @@ from tests.harness.wait import eventually
 PERIOD = 20.0
 
 
-def test_a_purged_apply_is_healed_by_the_recheck_within_one_period(
-    kube, worker_settings, git_root, git_servers, namespace, tmp_path
-):
+@pytest.fixture
+def stopped(kube, worker_settings, git_root, git_servers, namespace, tmp_path):
+    """Five ConfigMaps applied by the distributed shape (sync period ``PERIOD``), whose workers
+    are then stopped: (app, broker, shape)."""
     app = App(kube, git_root, git_servers, namespace, count=5)
     broker = redis.Redis.from_url(worker_settings.broker_url)
     shape = Shape(worker_settings, tmp_path, beat_prefix=f"faros:beat:{secrets.token_hex(3)}:",
@@ -41,52 +43,39 @@ def test_a_purged_apply_is_healed_by_the_recheck_within_one_period(
             eventually(lambda: app.assert_holds("0"), timeout=120, interval=1)
             for name in ("worker-1", "worker-2"):
                 shape.stop(name)
-
-            app.drift(1)
-            eventually(lambda: _queued(broker), timeout=30, interval=0.1)
-            purged_at = _lose_the_applies(broker, shape)  # the apply of the drift event
-
-            eventually(lambda: app.assert_holds("0"), timeout=2 * PERIOD + 30, interval=0.5)
-            healed_after = time.monotonic() - purged_at
-            print(f"\nhealed by the re-check {healed_after:.1f}s after the work was lost")
+            yield app, broker, shape
             assert "re-check queued an apply" in shape.log("watch-1").read_text()
-            assert healed_after <= PERIOD + 30  # one period, plus worker start and the apply
             shape.assert_alive()
     finally:
         broker.close()
 
 
-def test_purged_applies_of_changed_objects_are_healed_once_their_pending_keys_expire(
-    kube, worker_settings, git_root, git_servers, namespace, tmp_path
-):
-    app = App(kube, git_root, git_servers, namespace, count=5)
-    broker = redis.Redis.from_url(worker_settings.broker_url)
-    shape = Shape(worker_settings, tmp_path, beat_prefix=f"faros:beat:{secrets.token_hex(3)}:",
-                  sync_period=f"{PERIOD:g}s")  # fmt: skip
-    try:
-        with shape:
-            wait_ready(shape)
-            app.track()
-            eventually(lambda: app.assert_holds("0"), timeout=120, interval=1)
-            for name in ("worker-1", "worker-2"):
-                shape.stop(name)
-            shape.commands["syncs-only"] = ["worker", "--concurrency=1", "--queues=sync"]
-            shape.start("syncs-only")
+def test_a_purged_apply_is_healed_by_the_recheck_within_one_period(stopped):
+    app, broker, shape = stopped
+    app.drift(1)
+    eventually(lambda: _queued(broker), timeout=30, interval=0.1)
+    purged_at = _lose_the_applies(broker, shape)  # the apply of the drift event
 
-            app.release("1")  # the sync rewrites every GitTrackObject; nobody applies them
-            eventually(lambda: _rewritten_and_queued(kube, broker, app), timeout=60, interval=0.2)
-            shape.stop("syncs-only")
-            purged_at = _lose_the_applies(broker, shape)  # their pending keys remain
+    eventually(lambda: app.assert_holds("0"), timeout=2 * PERIOD + 30, interval=0.5)
+    healed_after = time.monotonic() - purged_at
+    print(f"\nhealed by the re-check {healed_after:.1f}s after the work was lost")
+    assert healed_after <= PERIOD + 30  # one period, plus worker start and the apply
 
-            bound = dispatch.PENDING_TTL + PERIOD + 30
-            eventually(lambda: app.assert_holds("1"), timeout=bound + 30, interval=0.5)
-            healed_after = time.monotonic() - purged_at
-            print(f"\nhealed by the re-check {healed_after:.1f}s after the work was lost")
-            assert "re-check queued an apply" in shape.log("watch-1").read_text()
-            assert healed_after <= bound  # the pending keys' life, one period, start and apply
-            shape.assert_alive()
-    finally:
-        broker.close()
+
+def test_purged_applies_of_changed_objects_are_healed_once_their_pending_keys_expire(kube, stopped):
+    app, broker, shape = stopped
+    shape.commands["syncs-only"] = ["worker", "--concurrency=1", "--queues=sync"]
+    shape.start("syncs-only")
+    app.release("1")  # the sync rewrites every GitTrackObject; nobody applies them
+    eventually(lambda: _rewritten_and_queued(kube, broker, app), timeout=60, interval=0.2)
+    shape.stop("syncs-only")
+    purged_at = _lose_the_applies(broker, shape)  # their pending keys remain
+
+    bound = dispatch.PENDING_TTL + PERIOD + 30
+    eventually(lambda: app.assert_holds("1"), timeout=bound + 30, interval=0.5)
+    healed_after = time.monotonic() - purged_at
+    print(f"\nhealed by the re-check {healed_after:.1f}s after the work was lost")
+    assert healed_after <= bound  # the pending keys' life, one period, start and apply
 
 
 def _lose_the_applies(broker: redis.Redis, shape: Shape) -> float:
