@@ -40,7 +40,9 @@ def test_consecutive_windows_cover_each_slot_exactly_once_per_period():
     assert sum(seen) >= len(slots) * 1.9  # two periods: (nearly) every slot twice
 
 
-def held_slots(count: int, period: float) -> tuple[recheck.Slots[identity.ObjectKey], dict]:
+def held_slots(
+    count: int, period: float
+) -> tuple[recheck.Slots[identity.ObjectKey], dict[identity.ObjectKey, float]]:
     slots = recheck.Slots[identity.ObjectKey](period)
     offsets = {key(index): recheck.offset(key(index), period=period) for index in range(count)}
     for each, offset in offsets.items():
