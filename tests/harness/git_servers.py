@@ -241,6 +241,16 @@ class GitDaemon(_ProcessServer):
 
 
 @dataclass(frozen=True, slots=True)
+class _Response:
+    """An HTTP answer not yet sent: status, reason, headers and body."""
+
+    status: int
+    reason: str | None
+    headers: list[tuple[str, str]]
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class HttpRequest:
     """One request the HTTP server answered."""
 
@@ -379,25 +389,32 @@ class _BackendHandler(BaseHTTPRequestHandler):
         user, authorized = self._authenticate()
         url = urlsplit(self.path)
         if authorized:
-            status = self._run_backend(unquote(url.path), url.query, user or "", body)
+            response = self._run_backend(unquote(url.path), url.query, user or "", body)
         else:
-            status = 401
-            self.send_response(401)
-            self.send_header("WWW-Authenticate", 'Basic realm="faros-test", charset="UTF-8"')
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            challenge = ("WWW-Authenticate", 'Basic realm="faros-test", charset="UTF-8"')
+            response = _Response(401, None, [challenge, ("Content-Type", "text/plain")], b"")
         record = HttpRequest(
             method=self.command,
             path=unquote(url.path),
             query=url.query,
             user=user,
             authorized=authorized,
-            status=status,
+            status=response.status,
             command=self._upload_pack_command(url.path, body),
         )
+        # Recorded before the answer leaves: a client that has read its answer finds its
+        # request in `requests`.
         with self.server.lock:
             self.server.recorded.append(record)
+        self._send(response)
+
+    def _send(self, response: _Response) -> None:
+        self.send_response(response.status, response.reason)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.payload)))
+        self.end_headers()
+        self.wfile.write(response.payload)
 
     def _upload_pack_command(self, path: str, body: bytes) -> str | None:
         """Return what a POST to git-upload-pack asks for, read from its first pkt-line."""
@@ -446,7 +463,7 @@ class _BackendHandler(BaseHTTPRequestHandler):
             chunks.append(self.rfile.read(size))
             self.rfile.readline()  # the CRLF after each chunk
 
-    def _run_backend(self, path: str, query: str, user: str, body: bytes) -> int:
+    def _run_backend(self, path: str, query: str, user: str, body: bytes) -> _Response:
         env = {
             "PATH": os.environ.get("PATH", os.defpath),
             "HOME": str(self.server.workdir),
@@ -474,31 +491,27 @@ class _BackendHandler(BaseHTTPRequestHandler):
         )
         if proc.stderr:
             self.server.write_log(proc.stderr.decode(errors="replace"))
-        return self._send_cgi_output(proc.stdout)
+        return _cgi_response(proc.stdout)
 
-    def _send_cgi_output(self, output: bytes) -> int:
-        head, sep, payload = output.partition(b"\r\n\r\n")
-        if not sep:
-            head, sep, payload = output.partition(b"\n\n")
-        if not sep:
-            self.send_error(502, "git http-backend gave no CGI headers")
-            return 502
-        status, reason = 200, "OK"
-        headers: list[tuple[str, str]] = []
-        for line in head.decode("latin-1").splitlines():
-            name, _, value = line.partition(":")
-            if name.lower() == "status":
-                code, _, reason = value.strip().partition(" ")
-                status = int(code)
-            elif name.lower() != "content-length":
-                headers.append((name.strip(), value.strip()))
-        self.send_response(status, reason or None)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-        return status
+
+def _cgi_response(output: bytes) -> _Response:
+    """The HTTP answer `git http-backend` wrote as CGI output."""
+    head, sep, payload = output.partition(b"\r\n\r\n")
+    if not sep:
+        head, sep, payload = output.partition(b"\n\n")
+    if not sep:
+        message = b"git http-backend gave no CGI headers"
+        return _Response(502, None, [("Content-Type", "text/plain")], message)
+    status, reason = 200, "OK"
+    headers: list[tuple[str, str]] = []
+    for line in head.decode("latin-1").splitlines():
+        name, _, value = line.partition(":")
+        if name.lower() == "status":
+            code, _, reason = value.strip().partition(" ")
+            status = int(code)
+        elif name.lower() != "content-length":
+            headers.append((name.strip(), value.strip()))
+    return _Response(status, reason or None, headers, payload)
 
 
 class SshGitServer(_ProcessServer):

@@ -235,7 +235,29 @@ def test_http_backend_takes_a_chunked_gzipped_body(git_servers: GitServers, app_
     assert response.status == 200
     assert response.getheader("Content-Type") == "application/x-git-upload-pack-result"
     assert f"{app_repo.commits[-1]} refs/heads/master".encode() in body
-    assert server.requests[-1].command == "ls-refs"
+    # The servers are shared by the whole run: only this test's repository is looked at.
+    ours = [r for r in server.requests if r.path.startswith(f"/{app_repo.name}/")]
+    assert [r.command for r in ours] == ["ls-refs"]
+
+
+def test_http_request_is_recorded_before_its_answer_is_read(
+    git_servers: GitServers, app_repo: Repo
+) -> None:
+    server = git_servers.http
+    token = base64.b64encode(f"{server.username}:{server.password}".encode()).decode()
+    path = f"/{app_repo.name}/info/refs"
+    for attempt in range(100):
+        connection = http.client.HTTPConnection(git_harness.HOST, server.port, timeout=30)
+        try:
+            connection.request("GET", f"{path}?service=git-upload-pack&attempt={attempt}",
+                               headers={"Authorization": f"Basic {token}"})  # fmt: skip
+            response = connection.getresponse()
+            response.read()
+        finally:
+            connection.close()
+
+        assert response.status == 200
+        assert f"attempt={attempt}" in server.requests[-1].query, attempt
 
 
 @pytest.mark.parametrize("known_hosts", ["wrong", "empty"])
