@@ -157,8 +157,8 @@ def plan(
         if not decision.allowed:
             ignored.append(synccalc.ObjectResult(gto, synccalc.Outcome.IGNORED, decision.reason))
             continue
-        body = gto_body(gto=gto, manifest=manifest, owner=owner, annotations=stamp,
-                        ignored=ignore.for_object(ignore_rules, child), common=common)  # fmt: skip
+        body = gto_body(gto=gto, manifest=manifest, owner=owner, common=common,
+                        ignored=ignore.for_object(ignore_rules, child))  # fmt: skip
         steps.append(
             Step(
                 child=child,
@@ -300,9 +300,9 @@ def gto_body(
     common: _Common | None = None,
 ) -> dict[str, Any]:
     """The GitTrackObject (or ClusterGitTrackObject) holding ``manifest`` (spec 1.4, 1.5), and
-    the ``ignoreDifferences`` rules that select it (``ignored``; none: no field). ``common``:
-    the labels, owner reference and annotations of ``owner`` and ``annotations``, made once
-    for many bodies."""
+    the ``ignoreDifferences`` rules that select it (``ignored``; none: no field). ``common``,
+    when given, stands for ``owner`` and ``annotations``: their labels, owner reference and
+    annotations, made once for many bodies."""
     common = common or _Common.of(owner, annotations)
     metadata: dict[str, Any] = {
         "name": gto.name,

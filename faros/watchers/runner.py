@@ -137,8 +137,8 @@ class Watchers:
         self._gtos: dict[identity.ObjectKey, _Held] = {}
         self._main: dict[str, _Watch] = {}
         self._children: dict[tuple[str, str], _Watch] = {}
-        self._slots = recheck.Slots[tuple[str, str, str]](self.period.total_seconds())
-        """(kind, namespace, name) of each GitTrackObject held, by its second in the period."""
+        self._slots = recheck.Slots[identity.ObjectKey](self.period.total_seconds())
+        """Each GitTrackObject held, by its second in the period."""
         self._settling: dict[identity.ObjectKey, tuple[str, float]] = {}
         """Child events waiting for the apply writing their child: (version, since)."""
         self._lock = threading.Lock()
@@ -322,21 +322,20 @@ class Watchers:
             self._follow_children()
             return
         key = routing.key_of(obj)
-        slot_key = (kind, key.namespace, key.name)
         if event == "DELETED":
             with self._lock:
                 gone = self._gtos.pop(key, None) is not None
-                self._slots.discard(slot_key)
+                self._slots.discard(key)
             if gone:
                 self._follow_children()
             owner = routing.owning_gittrack(obj)
             if owner is not None:
                 self.dispatcher.refresh(owner)  # counters; and a missing one must be written
             return
-        if slot_key not in self._slots:  # first: a later failure must not hide it from re-checks
+        if key not in self._slots:  # first: a later failure must not hide it from re-checks
             slot = recheck.offset(key, period=self.period.total_seconds())
             with self._lock:
-                self._slots.add(slot_key, slot)
+                self._slots.add(key, slot)
         child_kind = routing.child_kind(obj)  # one decode per event, never of every GTO
         owner = routing.owning_gittrack(obj)
         held = _Held(routing.generation(obj), child_kind, routing.progress(obj), owner)
@@ -442,17 +441,17 @@ class Watchers:
         with self._lock:
             gto_watches = {kind: each.watcher for kind, each in self._main.items()
                            if kind in routing.GTO_KINDS}  # fmt: skip
-            slot_keys = self._slots.due(since=since, until=until)
+            keys = self._slots.due(since=since, until=until)
         due: list[tuple[identity.ObjectKey, dict[str, Any]]] = []
         # Only the GitTrackObjects whose second of the period fell in the window are read.
-        for kind, namespace, name in slot_keys:
-            watcher = gto_watches.get(kind)
-            gto = None if watcher is None else watcher.known.get((namespace, name))
+        for key in keys:
+            watcher = gto_watches.get(key.kind)
+            gto = None if watcher is None else watcher.known.get((key.namespace, key.name))
             if gto is None:
                 continue  # deleted meanwhile: its DELETED event drops its slot
             if self._is_suspended(routing.owning_gittrack(gto)) and not prune.needs_release(gto):
                 continue
-            due.append((routing.key_of(gto), gto))
+            due.append((key, gto))
         if not due:
             return 0
         noted = self.noted([identity.seen_key(key) for key, _ in due])
