@@ -19,11 +19,6 @@ from faros.core import identity
 TASK = "faros.sync"
 
 
-def entry_name(key: identity.ObjectKey) -> str:
-    """``gittrack:<namespace>/<name>`` or ``clustergittrack:<name>``."""
-    return f"{key.kind.lower()}:{key.namespaced_name}"
-
-
 def upsert(app: Celery, key: identity.ObjectKey, *, period: timedelta) -> None:
     """Create or update the entry syncing ``key`` every ``period``.
 
@@ -32,7 +27,7 @@ def upsert(app: Celery, key: identity.ObjectKey, *, period: timedelta) -> None:
     ensure_conf(app)
     seconds = period.total_seconds()
     entry = RedBeatSchedulerEntry(
-        entry_name(key),
+        identity.schedule_entry(key),
         TASK,
         schedule(run_every=period),
         args=[key.namespace, key.name],
@@ -45,7 +40,7 @@ def upsert(app: Celery, key: identity.ObjectKey, *, period: timedelta) -> None:
 def delete(app: Celery, key: identity.ObjectKey) -> None:
     """Remove the entry of ``key`` (nothing happens when there is none)."""
     conf = ensure_conf(app)
-    name = conf.key_prefix + entry_name(key)
+    name = conf.key_prefix + identity.schedule_entry(key)
     redis = get_redis(app)
     with redis.pipeline() as pipe:
         pipe.delete(name)
@@ -75,20 +70,17 @@ def reconcile(
     an orphan then too: another watcher replica may have written it for a GitTrack this one
     has not seen yet. Without, every orphan is deleted at once.
     """
-    wanted = {entry_name(key): key for key in keys}
+    wanted = {identity.schedule_entry(key): key for key in keys}
     present = names(app)
     for name, key in wanted.items():
         if name not in present:
             upsert(app, key, period=period)
-    orphans = {name for name in present - set(wanted) if name.partition(":")[0] in _KINDS}
-    doomed = orphans if suspects is None else orphans & set(suspects)
+    found = {name: identity.scheduled_gittrack(name) for name in present - set(wanted)}
+    orphans = {name: gone for name, gone in found.items() if gone is not None}
+    doomed = set(orphans) if suspects is None else set(orphans) & set(suspects)
     for name in doomed:
-        namespace, _, plain = name.partition(":")[2].rpartition("/")
-        delete(app, identity.gittrack_key(namespace=namespace, name=plain))
-    return orphans - doomed
-
-
-_KINDS = ("gittrack", "clustergittrack")
+        delete(app, orphans[name])
+    return set(orphans) - doomed
 
 
 class RedBeatSchedule:

@@ -159,6 +159,27 @@ def _precedence(child: ObjectKey) -> tuple[str, str, str]:
     return (child.group, child.kind, child.name)
 
 
+def schedule_entry(key: ObjectKey) -> str:
+    """The name of the sync schedule's entry of a GitTrack (or ClusterGitTrack) ``key``:
+    ``gittrack:<namespace>/<name>`` or ``clustergittrack:<name>``."""
+    return f"{key.kind.lower()}:{key.namespaced_name}"
+
+
+def scheduled_gittrack(entry: str) -> ObjectKey | None:
+    """The GitTrack (or ClusterGitTrack) a schedule entry named ``entry`` syncs; None for a
+    name of any other form."""
+    kind, colon, rest = entry.partition(":")
+    namespace, _, name = rest.rpartition("/")
+    if not colon or not name or kind not in _SCHEDULED_KINDS:
+        return None
+    if (kind == names.CLUSTERGITTRACK.lower()) != (namespace == ""):
+        return None
+    return gittrack_key(namespace=namespace, name=name)
+
+
+_SCHEDULED_KINDS = (names.GITTRACK.lower(), names.CLUSTERGITTRACK.lower())
+
+
 def lock_key(key: ObjectKey) -> str:
     """Return the Redis key of the per-object lock: ``faros:lock:<group>/<kind>/<ns>/<name>``.
 

@@ -19,7 +19,7 @@ from prometheus_client.metrics_core import Metric
 
 from faros import metrics
 from faros.api import names
-from faros.core import brokerkeys, samples
+from faros.core import brokerkeys, identity, samples
 
 logger = logging.getLogger(__name__)
 
@@ -131,28 +131,52 @@ def redis_depths(
 
 
 class LiveGitTracks:
-    """The GitTracks that exist now, listed at most once per ``ttl`` seconds."""
+    """The GitTracks that exist now, read at most once per ``ttl`` seconds by ``read``
+    (``listed`` or ``scheduled``), which returns their (namespace, name), or None when it
+    cannot tell."""
 
-    def __init__(self, lister: Lister, *, ttl: float = 5.0) -> None:
-        self.lister = lister
+    def __init__(
+        self, read: Callable[[], frozenset[samples.GitTrackId] | None], *, ttl: float = 5.0
+    ) -> None:
+        self.read = read
         self.ttl = ttl
         self._guard = threading.Lock()
         self._at = -ttl
         self._live: frozenset[samples.GitTrackId] | None = None
 
     def get(self) -> frozenset[samples.GitTrackId] | None:
-        """The (namespace, name) of every GitTrack; None when they were never listed."""
+        """The (namespace, name) of every GitTrack; None when they were never read."""
         with self._guard:
             now = time.monotonic()
             if now - self._at >= self.ttl:
                 try:
-                    found = self.lister(names.GITTRACK) + self.lister(names.CLUSTERGITTRACK)
-                except Exception:  # keep the last answer: a failed list must not empty /metrics
-                    logger.warning("cannot list gittracks for metrics", exc_info=True)
+                    found = self.read()
+                except Exception:  # keep the last answer: a failed read must not empty /metrics
+                    logger.warning("cannot read which gittracks exist for metrics", exc_info=True)
                 else:
-                    self._live = samples.gittrack_ids(found)
+                    self._live = found
                     self._at = now
             return self._live
+
+
+def listed(lister: Lister) -> Callable[[], frozenset[samples.GitTrackId]]:
+    """Which GitTracks exist, from ``lister`` (the watch caches of ``faros run``)."""
+    return lambda: samples.gittrack_ids(lister(names.GITTRACK) + lister(names.CLUSTERGITTRACK))
+
+
+def scheduled(
+    client: redis.Redis, *, schedule_key: str, key_prefix: str
+) -> frozenset[samples.GitTrackId]:
+    """Which GitTracks exist, as the sync schedule in Redis says (one entry per GitTrack the
+    watchers manage, removed when it goes): one read of a sorted set, no request to the API
+    server. A worker serves the per-GitTrack series of the GitTracks scheduled."""
+    found: set[samples.GitTrackId] = set()
+    for raw in client.zrange(schedule_key, 0, -1):
+        name = raw.decode() if isinstance(raw, bytes) else str(raw)
+        key = identity.scheduled_gittrack(name.removeprefix(key_prefix))
+        if name.startswith(key_prefix) and key is not None:
+            found.add((key.namespace, key.name))
+    return frozenset(found)
 
 
 class LiveOnly:

@@ -1,8 +1,10 @@
 """``faros worker``: a Celery worker (prefork or threads pool) with ``/metrics`` and ``/healthz``.
 
-The parent process serves Prometheus metrics in multiprocess mode (every pool process
-writes into ``PROMETHEUS_MULTIPROC_DIR``, wiped at start; a process that exits is marked
-dead) and a health check that fails when the worker's event loop has stopped sending
+The parent process serves Prometheus metrics: with the prefork pool in multiprocess mode
+(every pool process writes into ``PROMETHEUS_MULTIPROC_DIR``, wiped at start; a process that
+exits is marked dead), with the threads pool from memory, as the tasks run in this process
+(multiprocess mode would cost a 1,000-GitTrack worker about 40 MiB more at each scrape). And
+a health check that fails when the worker's event loop has stopped sending
 heartbeats to the broker, e.g. connected but stuck, or disconnected. The threads pool
 cannot stop a task that hangs (Celery's time limits need processes): there the health check
 also fails once a task has run longer than the hard time limit, so that the pod is restarted
@@ -20,18 +22,22 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faros import config
-from faros.kube import client, reads
+from faros.kube import client
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_GRACE = 10.0
 """Seconds without a worker heartbeat (sent every 2 s) before /healthz fails."""
-LIVE_REFRESH = 60.0
-"""Seconds between two reads of which GitTracks exist, to hide the series of deleted ones at
-/metrics: the names only, at most this often, however often Prometheus scrapes."""
+LIVE_REFRESH = 10.0
+"""Seconds between two reads of which GitTracks exist (the sync schedule in Redis, never the
+API server), to hide the series of deleted ones at /metrics, however often Prometheus
+scrapes."""
 
 _last_heartbeat = 0.0
 _running: dict[str, float] = {}
@@ -42,9 +48,10 @@ _time_limit = 0.0
 
 def run(settings: config.Settings) -> int:
     """Run the worker in this process until it is stopped; return its exit code."""
-    _prepare_metrics_dir()
+    multiprocess = settings.pool is not config.Pool.THREADS
+    _prepare_metrics_dir(multiprocess=multiprocess)
     # Imported only now: prometheus_client picks multiprocess mode when it is first imported,
-    # and metrics created at import time must see PROMETHEUS_MULTIPROC_DIR.
+    # and metrics created at import time must see PROMETHEUS_MULTIPROC_DIR (or its absence).
     from celery import signals
 
     from faros.metrics import server as http
@@ -56,18 +63,19 @@ def run(settings: config.Settings) -> int:
         cache = Path(tempfile.mkdtemp(prefix="faros-repos-"))
         settings = dataclasses.replace(settings, repository_dir=cache)
     runtime.configure(settings)
-    app.conf.update(broker_url=settings.broker_url)
+    app.conf.update(broker_url=settings.broker_url, redbeat_redis_url=settings.broker_url)
     signals.heartbeat_sent.connect(_heartbeat, weak=False)
-    signals.worker_process_shutdown.connect(_process_gone, weak=False)
+    if multiprocess:
+        signals.worker_process_shutdown.connect(_process_gone, weak=False)
     if settings.pool is config.Pool.THREADS:
         global _time_limit  # read by the HTTP thread's health check
         _time_limit = float(app.conf.task_time_limit or 0)
         signals.task_prerun.connect(_started, weak=False)
         signals.task_postrun.connect(_finished, weak=False)
-    kube = client.Kube.connect(settings.kubeconfig or None)  # the parent's, for /metrics only
-    server = http.serve(
-        settings.metrics_bind_address, exposition=_exposition(kube, settings), healthy=healthy
-    )
+    # Fails fast (exit 1) on a kubeconfig that cannot be used, before any task is taken.
+    client.Kube.connect(settings.kubeconfig or None).close()
+    exposition = _exposition(app, multiprocess=multiprocess)
+    server = http.serve(settings.metrics_bind_address, exposition=exposition, healthy=healthy)
     argv = [
         "worker",
         f"--pool={settings.pool.value}",
@@ -87,7 +95,6 @@ def run(settings: config.Settings) -> int:
     finally:
         if server is not None:
             server.shutdown()
-        kube.close()
         runtime.close_current()  # the threads pool's runtime lives in this process
         if cache is not None:
             shutil.rmtree(cache, ignore_errors=True)
@@ -106,7 +113,10 @@ class _Fatal(logging.Handler):
         self.seen = True
 
 
-def _prepare_metrics_dir() -> None:
+def _prepare_metrics_dir(*, multiprocess: bool) -> None:
+    if not multiprocess:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        return
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not folder:
         folder = tempfile.mkdtemp(prefix="faros-metrics-")
@@ -152,16 +162,22 @@ def healthy() -> bool:
     return _last_heartbeat > 0 and now - _last_heartbeat < HEARTBEAT_GRACE
 
 
-def _exposition(kube: client.Kube, settings: config.Settings) -> Callable[[], bytes]:
-    """The pool processes' metrics merged from their files, without deleted GitTracks."""
-    from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+def _exposition(app: Celery, *, multiprocess: bool) -> Callable[[], bytes]:
+    """The metrics of this process (threads) or of the pool processes merged from their files
+    (prefork), without the series of deleted GitTracks."""
+    from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+    from prometheus_client import multiprocess as files
+    from redbeat.schedulers import ensure_conf, get_redis
 
     from faros.metrics import collectors
 
-    live = collectors.LiveGitTracks(
-        functools.partial(reads.list_own, kube, namespace=settings.namespace, metadata_only=True),
-        ttl=LIVE_REFRESH,
-    )
+    conf = ensure_conf(app)
+    scheduled = functools.partial(
+        collectors.scheduled, get_redis(app), schedule_key=conf.schedule_key,
+        key_prefix=conf.key_prefix,
+    )  # fmt: skip
+    live = collectors.LiveGitTracks(scheduled, ttl=LIVE_REFRESH)
     registry = CollectorRegistry()
-    registry.register(collectors.LiveOnly(multiprocess.MultiProcessCollector(None), live))
+    recorded = files.MultiProcessCollector(None) if multiprocess else REGISTRY
+    registry.register(collectors.LiveOnly(recorded, live))
     return lambda: generate_latest(registry)

@@ -39,7 +39,7 @@ def run(settings: config.Settings) -> int:
         settings=settings, kube=rt.kube, schedule=schedule, dispatcher=dispatcher, stop=stop,
         noted=rt.locks.noted,
     )  # fmt: skip
-    live = collectors.LiveGitTracks(watchers.cached, ttl=0.0)
+    live = collectors.LiveGitTracks(collectors.listed(watchers.cached), ttl=0.0)
     registry = CollectorRegistry()
     registry.register(collectors.LiveOnly(REGISTRY, live))
     registry.register(collectors.StatusCollector(watchers.cached))

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from celery import Celery
 
 from faros import config
 from faros.kube import client, errors
@@ -131,3 +132,14 @@ def tracks(
     made = Tracks(kube, rt, git_servers.url(upstream_repo, Transport.GIT))
     yield made
     made.cleanup()
+
+
+@pytest.fixture
+def beat_app(redis_url: str) -> Celery:
+    """A Celery app whose RedBeat schedule is this test's own (a fresh key prefix): pass
+    ``FAROS_BEAT_KEY_PREFIX`` = ``beat_app.conf.redbeat_key_prefix`` to the processes."""
+    app = Celery("faros-test")
+    app.config_from_object("celeryconfig")
+    app.conf.update(broker_url=redis_url, redbeat_redis_url=redis_url,
+                    redbeat_key_prefix=f"faros:beat:{secrets.token_hex(3)}:")  # fmt: skip
+    return app

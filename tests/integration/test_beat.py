@@ -8,9 +8,6 @@ import secrets
 import sys
 from pathlib import Path
 
-import pytest
-from celery import Celery
-
 from faros.beat import entries
 from faros.core import identity
 from tests.harness import gitrepos, processes
@@ -20,15 +17,6 @@ from tests.harness.workers import Worker
 
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: default}\n"
 PERIOD = datetime.timedelta(seconds=2)
-
-
-@pytest.fixture
-def beat_app(redis_url):
-    app = Celery("faros-test")
-    app.config_from_object("celeryconfig")
-    app.conf.update(broker_url=redis_url, redbeat_redis_url=redis_url,
-                    redbeat_key_prefix=f"faros:beat:{secrets.token_hex(3)}:")  # fmt: skip
-    return app
 
 
 def test_entries_follow_the_gittracks(beat_app):

@@ -98,10 +98,16 @@ def test_worker_records_tasks_locks_drift_and_latency(
     key = tracks.create(reference="master", namespace=namespace,
                         repository=git_servers.url(repo, Transport.FILE))  # fmt: skip
     broker = worker_settings.broker_url
-    args = ["worker", f"--kubeconfig={worker_settings.kubeconfig}", f"--broker-url={broker}",
-            "--allow-file-urls", "--concurrency=2", "--queues=sync,apply"]  # fmt: skip
-    env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
-    with faros(args, tmp_path, env=env) as worker:
+    common = [f"--kubeconfig={worker_settings.kubeconfig}", f"--broker-url={broker}"]
+    args = ["worker", *common, "--allow-file-urls", "--concurrency=2", "--queues=sync,apply"]
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+           "FAROS_BEAT_KEY_PREFIX": f"faros:beat:{secrets.token_hex(3)}:"}  # fmt: skip
+    # The watchers keep the schedule the worker reads which GitTracks exist from.
+    watch_args = ["watch", *common, f"--namespace={namespace}", "--clustergittrack-mode=Disabled"]
+    with (
+        faros(args, tmp_path, env=env) as worker,
+        faros(watch_args, tmp_path, env=env),
+    ):
         send(broker, sync_task.sync, key.namespace, key.name)
         eventually(lambda: _applied(tracks, key, 1), timeout=60)
         send(broker, apply_task.apply, namespace, "configmap-a")
@@ -125,8 +131,10 @@ def test_worker_records_tasks_locks_drift_and_latency(
         for _ in range(5):
             worker.text()
             time.sleep(3)
-        # Which GitTracks exist is read at most once a minute, names only: not per scrape.
-        assert len(cluster_harness.lists_since(cluster, mark)) <= 2  # GitTracks, ClusterGitTracks
+        # Which GitTracks exist is read from the schedule in Redis: a scrape lists nothing (a
+        # sync the watchers queued meanwhile lists its own GitTrackObjects, by owner label).
+        lists = cluster_harness.lists_since(cluster, mark)
+        assert [uri for uri in lists if "owner-uid" not in uri] == []
 
         # Someone deletes the child: the next apply puts it back, and that is a drift revert.
         reverts = worker.value("faros_drift_reverts_total", group="", kind="ConfigMap")
@@ -153,8 +161,8 @@ def test_worker_records_tasks_locks_drift_and_latency(
             )
             assert worker.value("faros_task_runs_total", task="apply", result="busy") >= 1
 
-        # The GitTrack is deleted: its per-GitTrack series leave the worker's /metrics within
-        # the refresh of which GitTracks exist.
+        # The GitTrack is deleted: the watchers drop its schedule entry, and its per-GitTrack
+        # series leave the worker's /metrics within the refresh of which GitTracks exist.
         tracks.cleanup()
 
         def forgotten() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import socket
 import sys
@@ -11,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from faros.beat import entries
 from faros.tasks import app as celery_app
 from faros.tasks import apply as apply_task
 from faros.tasks import sync as sync_task
+from faros.tasks import worker as worker_module
 from tests.harness import http, processes
 from tests.harness.redis_server import RedisServer
 from tests.harness.wait import eventually
@@ -25,7 +28,9 @@ def send(broker: str, task, *args: str) -> None:
 
 
 @pytest.mark.parametrize("pool", ["prefork", "threads"])
-def test_faros_worker_syncs_applies_and_reports(tracks, worker_settings, tmp_path: Path, pool):
+def test_faros_worker_syncs_applies_and_reports(
+    tracks, worker_settings, beat_app, tmp_path: Path, pool
+):
     port = processes.free_port()
     faros = Path(sys.executable).with_name("faros")
     command = [
@@ -38,7 +43,8 @@ def test_faros_worker_syncs_applies_and_reports(tracks, worker_settings, tmp_pat
     temporary = tmp_path / "tmp"  # no --repository-dir: the clone cache is made here
     temporary.mkdir()
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-           "TMPDIR": str(temporary)}  # fmt: skip
+           "TMPDIR": str(temporary),
+           "FAROS_BEAT_KEY_PREFIX": beat_app.conf.redbeat_key_prefix}  # fmt: skip
     env.pop("FAROS_REPOSITORY_DIR", None)
     worker = processes.spawn(command, log=log, env=env)
     try:
@@ -49,6 +55,7 @@ def test_faros_worker_syncs_applies_and_reports(tracks, worker_settings, tmp_pat
 
         eventually(healthy, timeout=60, interval=0.5)
         key = tracks.create(reference="a144436")
+        entries.upsert(beat_app, key, period=datetime.timedelta(hours=1))  # as the watchers do
         send(worker_settings.broker_url, sync_task.sync, key.namespace, key.name)
         eventually(lambda: _applied(tracks, key), timeout=60)
         send(worker_settings.broker_url, apply_task.apply, "default", "service-nginx")
@@ -58,6 +65,15 @@ def test_faros_worker_syncs_applies_and_reports(tracks, worker_settings, tmp_pat
             assert f'faros_gittrack_time_to_deploy_seconds_count{{name="{key.name}"' in text
 
         eventually(deployed, timeout=60)
+        # The GitTrack leaves the schedule (deleted): its series leave /metrics.
+        entries.delete(beat_app, key)
+
+        def forgotten() -> None:
+            _, text = http.get(f"http://127.0.0.1:{port}/metrics")
+            assert f'name="{key.name}"' not in text
+            assert "faros_task_runs_total" in text
+
+        eventually(forgotten, timeout=worker_module.LIVE_REFRESH + 30, interval=1)
         # The pool's processes or threads share one clone cache (not one each, never removed).
         assert len(list(temporary.glob("faros-repos-*"))) == 1
     finally:

@@ -24,9 +24,9 @@ def recorded() -> CollectorRegistry:
     return registry
 
 
-def exposed(inner: CollectorRegistry, lister) -> str:
+def exposed(inner: CollectorRegistry, read) -> str:
     registry = CollectorRegistry()
-    registry.register(collectors.LiveOnly(inner, collectors.LiveGitTracks(lister, ttl=60)))
+    registry.register(collectors.LiveOnly(inner, collectors.LiveGitTracks(read, ttl=60)))
     return generate_latest(registry).decode()
 
 
@@ -46,7 +46,7 @@ def test_series_of_deleted_gittracks_are_hidden_and_others_kept():
         "ClusterGitTrack": [{"metadata": {"name": "cluster"}}],
     })  # fmt: skip
 
-    text = exposed(recorded(), lister)
+    text = exposed(recorded(), collectors.listed(lister))
 
     assert 'name="kept"' in text
     assert 'name="cluster"' in text
@@ -54,9 +54,9 @@ def test_series_of_deleted_gittracks_are_hidden_and_others_kept():
     assert 'faros_task_runs_total{result="done",task="sync"} 1.0' in text
 
 
-def test_gittracks_are_listed_once_per_ttl():
+def test_gittracks_are_read_once_per_ttl():
     lister, calls = listing({})
-    live = collectors.LiveGitTracks(lister, ttl=60)
+    live = collectors.LiveGitTracks(collectors.listed(lister), ttl=60)
 
     live.get()
     live.get()
@@ -64,11 +64,18 @@ def test_gittracks_are_listed_once_per_ttl():
     assert calls == ["GitTrack", "ClusterGitTrack"]
 
 
-def test_a_failed_listing_keeps_every_series():
-    def broken(kind: str) -> list[dict[str, Any]]:
-        raise RuntimeError("api server down")
+def test_a_failed_read_keeps_every_series():
+    def broken() -> frozenset[tuple[str, str]]:
+        raise RuntimeError("redis down")
 
     text = exposed(recorded(), broken)
+
+    assert 'name="gone"' in text
+    assert 'name="kept"' in text
+
+
+def test_unknown_gittracks_keep_every_series():
+    text = exposed(recorded(), lambda: None)  # e.g. nothing scheduled yet
 
     assert 'name="gone"' in text
     assert 'name="kept"' in text

@@ -236,3 +236,25 @@ def test_lock_and_dedup_keys(object_key, suffix):
 
 def test_versions_share_a_lock():
     assert identity.lock_key(key()) == identity.lock_key(key(version="v1beta1"))
+
+
+@given(
+    namespace=st.sampled_from(["", "team-a", "default"]),
+    name=st.from_regex(r"[a-z0-9]([-a-z0-9.]{0,30}[a-z0-9])?", fullmatch=True),
+)
+def test_schedule_entry_names_its_gittrack_and_back(namespace: str, name: str) -> None:
+    gittrack = identity.gittrack_key(namespace=namespace, name=name)
+
+    entry = identity.schedule_entry(gittrack)
+
+    assert entry == (f"gittrack:{namespace}/{name}" if namespace else f"clustergittrack:{name}")
+    assert identity.scheduled_gittrack(entry) == gittrack
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["celery.backend_cleanup", "gittrack:", "gittrack:no-namespace", "clustergittrack:ns/x",
+     "gittrackobject:ns/x", "gittrack:ns/"],
+)  # fmt: skip
+def test_other_schedule_entries_are_no_gittracks(entry: str) -> None:
+    assert identity.scheduled_gittrack(entry) is None
