@@ -89,6 +89,10 @@ class RedBeatSchedule:
     def __init__(self, app: Celery) -> None:
         self.app = app
         self._suspects: set[str] = set()
+        # RedBeat makes its Redis client on first use, without a lock: two watch threads using
+        # it first at once each made one, and the one replaced was collected and closed the
+        # connection its thread was writing with. Made here, before any thread runs.
+        get_redis(app)
 
     def upsert(self, key: identity.ObjectKey, *, period: timedelta) -> None:
         """Create or update the entry of ``key``."""

@@ -6,7 +6,10 @@ import datetime
 import os
 import secrets
 import sys
+import threading
 from pathlib import Path
+
+from celery import Celery
 
 from faros.beat import entries
 from faros.core import identity
@@ -72,3 +75,39 @@ def test_beat_syncs_every_period(tracks, beat_app, worker_settings, git_root, gi
         processes.stop(beat, timeout=20)
         entries.delete(beat_app, key)
     assert tracks.status(key)["objectsApplied"] == 2
+
+
+def test_the_schedule_is_written_from_many_threads_at_once(redis_url):
+    """The watch threads' first writes come together (the first event of each kind)."""
+    failures: list[BaseException] = []
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # interleave the threads as much as the interpreter can
+    try:
+        for attempt in range(20):
+            app = Celery("faros-test")
+            app.config_from_object("celeryconfig")
+            app.conf.update(broker_url=redis_url, redbeat_redis_url=redis_url,
+                            redbeat_key_prefix=f"faros:beat:{secrets.token_hex(3)}:")  # fmt: skip
+            schedule = entries.RedBeatSchedule(app)
+            start = threading.Barrier(8)
+
+            def write(
+                n: int, schedule: entries.RedBeatSchedule = schedule,
+                start: threading.Barrier = start,
+            ) -> None:  # fmt: skip
+                start.wait()
+                try:
+                    schedule.upsert(identity.gittrack_key(namespace="t", name=f"g{n}"),
+                                    period=PERIOD)  # fmt: skip
+                except BaseException as error:  # collected, asserted below
+                    failures.append(error)
+
+            threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+            assert not failures, (attempt, failures)
+            assert len(entries.names(app)) == 8
+    finally:
+        sys.setswitchinterval(previous)
