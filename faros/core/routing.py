@@ -30,6 +30,13 @@ def generation(obj: Mapping[str, Any]) -> int:
     return int(obj.get("metadata", {}).get("generation") or 0)
 
 
+def spec_observed(gittrack: Mapping[str, Any]) -> bool:
+    """Whether a sync has seen the GitTrack's spec as it is: ``status.observedGeneration`` is
+    its ``metadata.generation`` (every sync writes it, whatever it found)."""
+    observed = (gittrack.get("status") or {}).get("observedGeneration")
+    return observed is not None and observed == generation(gittrack)
+
+
 def owning_gto(child: Mapping[str, Any]) -> identity.ObjectKey | None:
     """The GitTrackObject (or ClusterGitTrackObject) controlling ``child``, if any."""
     meta = child.get("metadata", {})

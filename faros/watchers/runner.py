@@ -132,6 +132,8 @@ class Watchers:
         self._ready: dict[identity.ObjectKey, bool] = {}
         self._requested: dict[identity.ObjectKey, str] = {}
         """Per GitTrack, the sync requested by hand and not served yet, as last seen."""
+        self._unseen_before: set[identity.ObjectKey] = set()
+        """GitTracks whose spec no sync had seen at the last schedule reconcile."""
         self._suspended: set[identity.ObjectKey] = set()
         """GitTracks whose ``spec.suspend`` is true: events of their objects are dropped."""
         self._gtos: dict[identity.ObjectKey, _Held] = {}
@@ -309,8 +311,29 @@ class Watchers:
             logger.warning("round failed, trying again", extra={"what": what, "error": str(error)})
 
     def reconcile_entries(self) -> None:
-        """Re-derive the schedule from the GitTracks known now (missed deletes included)."""
+        """Re-derive the schedule from the GitTracks known now (missed deletes included), and
+        queue a sync of each GitTrack whose spec no sync had seen at this round and the one
+        before: the sync its change should have queued is lost (its event's handler failed,
+        say with Redis away, or the message was lost), and its next periodic sync may be a
+        whole period away."""
         self._reconcile_entries()
+        unseen = self._unseen_specs()
+        for key in sorted(unseen & self._unseen_before, key=lambda key: key.identity):
+            self.dispatcher.sync(key)
+        self._unseen_before = unseen
+
+    def _unseen_specs(self) -> set[identity.ObjectKey]:
+        """The GitTracks in scope whose spec no sync has seen yet (from the watch caches)."""
+        with self._lock:
+            watches = [each.watcher for kind, each in self._main.items()
+                       if kind in (names.GITTRACK, names.CLUSTERGITTRACK)]  # fmt: skip
+        return {
+            key
+            for watcher in watches
+            for gittrack in list(watcher.known.values())
+            if (key := routing.key_of(gittrack)) in self._gittracks
+            and not routing.spec_observed(gittrack)
+        }
 
     def _reconcile_entries(self) -> None:
         self.schedule.reconcile(list(self._gittracks), period=self.period)

@@ -401,3 +401,50 @@ def test_a_starting_watcher_queues_applies_only_for_what_is_not_applied(
         assert applied["metadata"]["name"] not in names_queued
     finally:
         made.shutdown()
+
+
+class FailingOnce(NoSchedule):
+    """A schedule whose first write for ``key`` fails, as with Redis away at its event."""
+
+    def __init__(self, key: identity.ObjectKey) -> None:
+        self.key = key
+        self.failed = False
+
+    def upsert(self, key, *, period) -> None:
+        if key == self.key and not self.failed:
+            self.failed = True
+            raise ConnectionError("redis away")
+
+
+def test_a_sync_lost_with_its_event_is_queued_by_the_schedule_reconcile(
+    kube, cluster, tracks, namespace
+):
+    made, recorded = watchers(kube, cluster, namespace)
+    lost = tracks.create(reference="master", namespace=namespace)
+    made.schedule = schedule = FailingOnce(lost)
+    seen = tracks.create(reference="master", namespace=namespace)
+    path = tracks.path(seen) + "/status"
+    current = kube.request("GET", tracks.path(seen))
+    counters = dict.fromkeys(["objectsDiscovered", "objectsApplied", "objectsIgnored",
+                              "objectsInSync"], 0)  # fmt: skip
+    kube.request("PATCH", path, body={"status": {**counters, "observedGeneration": 1}},
+                 content_type=client.MERGE_PATCH)  # fmt: skip
+    assert current["metadata"]["generation"] == 1
+    made.start()
+    try:
+        # The event of one GitTrack failed (its sync was never queued); the other's was fine.
+        eventually(lambda: _both_known(made, lost, seen), timeout=20)
+        assert schedule.failed
+        assert lost not in recorded.syncs
+        recorded.syncs.clear()
+
+        made.reconcile_entries()  # the first round sees its spec unseen: could be in flight
+        assert recorded.syncs == []
+        made.reconcile_entries()  # still unseen a round later: its sync is lost
+        assert recorded.syncs == [lost]  # and never the one whose spec a sync saw
+    finally:
+        made.shutdown()
+
+
+def _both_known(made: runner.Watchers, *keys: identity.ObjectKey) -> None:
+    assert all(key in made._gittracks for key in keys), made._gittracks

@@ -25,6 +25,18 @@ def test_generation_ignores_status_and_defaults_to_zero():
 
 
 @pytest.mark.parametrize(
+    ("generation", "status", "seen"),
+    [(3, {"observedGeneration": 3}, True), (3, {"observedGeneration": 2}, False),
+     (3, {}, False), (3, None, False), (None, {"observedGeneration": 0}, True)],
+)  # fmt: skip
+def test_spec_observed_when_a_sync_saw_this_generation(generation, status, seen):
+    metadata = {"name": "a"} if generation is None else {"name": "a", "generation": generation}
+    gittrack = {"kind": names.GITTRACK, "metadata": metadata, "status": status}
+
+    assert routing.spec_observed(gittrack) is seen
+
+
+@pytest.mark.parametrize(
     ("references", "namespace", "expected"),
     [
         ([{"apiVersion": names.API_VERSION, "kind": "GitTrackObject", "name": "cm-a",
