@@ -43,11 +43,11 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str) -> Result:
         if not gittrack.get("status") or dependencies.held_back(gittrack["status"]):
             return DONE  # not synced yet, or held back: only the sync changes that
         now = datetime.datetime.now(datetime.UTC)
-        gtos = owned(rt, gittrack)
-        if len(gtos) < int(gittrack["status"].get("objectsApplied") or 0):
+        children = owned(rt, gittrack)
+        if len(children) < int(gittrack["status"].get("objectsApplied") or 0):
             # GitTrackObjects went missing: the next sync must not skip as "unchanged".
             rt.locks.clear_pending(identity.synced_key(key))
-        status = refreshed(gittrack, gtos, now=now)
+        status = refreshed(gittrack, children, now=now)
         if trackstatus.status_changed(gittrack["status"], status):
             held.renew()
             report.Reporter(rt.kube, gittrack, events_namespace=rt.events_namespace(),
@@ -55,28 +55,30 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str) -> Result:
     return DONE
 
 
-def owned(rt: runtime.Runtime, gittrack: dict[str, Any]) -> list[dict[str, Any]]:
-    """The GitTrackObjects a GitTrack controls, read by the owner label (paginated)."""
+def owned(rt: runtime.Runtime, gittrack: dict[str, Any]) -> list[readiness.Child]:
+    """What readiness reads of each GitTrackObject a GitTrack controls, read by the owner
+    label, page by page: a GitTrack of 10,000 objects never has them all whole at once."""
     meta = gittrack["metadata"]
     namespace = str(meta.get("namespace", "")) or rt.settings.namespace
     selector = f"{names.OWNER_LABEL}={meta['uid']}"
     kinds = [names.GITTRACKOBJECT]
     if not meta.get("namespace"):
         kinds.append(names.CLUSTERGITTRACKOBJECT)
-    found: list[dict[str, Any]] = []
+    found: list[readiness.Child] = []
     for kind in kinds:
-        found += reads.list_own(rt.kube, kind, namespace=namespace, label_selector=selector)
+        found += reads.read_own(rt.kube, kind, readiness.child, namespace=namespace,
+                                label_selector=selector)  # fmt: skip
     return found
 
 
 def refreshed(
-    gittrack: dict[str, Any], gtos: list[dict[str, Any]], *, now: datetime.datetime
+    gittrack: dict[str, Any], children: list[readiness.Child], *, now: datetime.datetime
 ) -> dict[str, Any]:
-    """The GitTrack's status with readiness and counters computed from ``gtos``."""
+    """The GitTrack's status with readiness and counters computed from its ``children``."""
     status = dict(gittrack.get("status") or {})
     state = readiness.assess(
         status=status, generation=int(gittrack["metadata"].get("generation") or 0),
-        children=[readiness.child(gto) for gto in gtos], waiting=readiness.waiting_of(status),
+        children=children, waiting=readiness.waiting_of(status),
     )  # fmt: skip
     status = readiness.with_readiness(status, state, now=now)
     status["objectsInSync"] = min(state.in_sync or 0, int(status.get("objectsApplied") or 0))
