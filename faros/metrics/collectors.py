@@ -173,8 +173,10 @@ def scheduled(
     found: set[samples.GitTrackId] = set()
     for raw in client.zrange(schedule_key, 0, -1):
         name = raw.decode() if isinstance(raw, bytes) else str(raw)
-        key = identity.scheduled_gittrack(name.removeprefix(key_prefix))
-        if name.startswith(key_prefix) and key is not None:
+        if not name.startswith(key_prefix):
+            continue  # another schedule's entry sharing the sorted set
+        key = identity.scheduled_gittrack(name[len(key_prefix) :])
+        if key is not None:
             found.add((key.namespace, key.name))
     return frozenset(found)
 
