@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import secrets
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from typing import Any
 
 from faros.kube import client, errors
 from faros.testing import controlplane, crds
+from tests.harness.wait import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 CRD_DIR = REPO / "helm" / "faros" / "crds"
@@ -100,6 +102,26 @@ def assert_gone(kube: client.Kube, *paths: str) -> None:
     """Fail while any object at ``paths`` still exists (for ``eventually``)."""
     for path in paths:
         assert not exists(kube, path), f"{path} still exists"
+
+
+def wait_collector_caught_up(kube: client.Kube, *, timeout: float) -> None:
+    """Wait until the garbage collector has worked through what was queued before this call.
+
+    Its queue is first in, first out: a probe dependent whose owner is deleted now is
+    collected only after the items queued ahead of it. A test that leaves thousands of
+    dependents to the collector waits here, so that the next test's deletions are not
+    queued behind them.
+    """
+    configmaps = "/api/v1/namespaces/default/configmaps"
+    name = f"gc-probe-{secrets.token_hex(4)}"
+    owner = kube.request("POST", configmaps, body={"metadata": {"name": f"{name}-owner"}})
+    reference = {"apiVersion": "v1", "kind": "ConfigMap", "name": f"{name}-owner",
+                 "uid": owner["metadata"]["uid"]}  # fmt: skip
+    kube.request("POST", configmaps, body={
+        "metadata": {"name": name, "ownerReferences": [reference]},
+    })  # fmt: skip
+    kube.request("DELETE", f"{configmaps}/{name}-owner")
+    eventually(lambda: assert_gone(kube, f"{configmaps}/{name}"), timeout=timeout, interval=2)
 
 
 def audit_lines(cluster: Cluster) -> int:

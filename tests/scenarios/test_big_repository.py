@@ -18,6 +18,7 @@ import redis
 
 from faros.api import names
 from faros.kube import client
+from tests.harness import cluster as cluster_harness
 from tests.harness import gitrepos, processes
 from tests.harness.git_servers import Transport
 from tests.harness.shape import FAROS, Shape, wait_ready
@@ -55,12 +56,20 @@ def converged(kube: client.Kube, namespace: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _gone_afterwards(kube, namespace):
-    """Delete the test's 10,000 objects and wait until they are gone: left to the garbage
-    collector in the background, they delayed the next tests' deletions past their deadlines
-    (and their deletion events queued applies in the next test)."""
+    """Delete the test's 10,000 objects and wait until they and the garbage collector's work
+    are done: left in the background, they delayed the next tests' deletions past their
+    deadlines (and their deletion events queued applies in the next test)."""
     yield
+    # Children first, then their owners: an owner deleted while its dependents exist queues
+    # each of them in the garbage collector (10,000 lookups at its client's rate limit, which
+    # held up the next test's collection for minutes); with none left, nothing is queued.
+    for path in (f"/api/v1/namespaces/{namespace}/configmaps",
+                 f"/apis/{names.API_VERSION}/namespaces/{namespace}/gittrackobjects",
+                 f"/apis/{names.API_VERSION}/namespaces/{namespace}/gittracks"):  # fmt: skip
+        kube.request("DELETE", path, timeout=300)
     kube.request("DELETE", f"/api/v1/namespaces/{namespace}")
     eventually(lambda: no_namespace_terminating(kube), timeout=600, interval=5)
+    cluster_harness.wait_collector_caught_up(kube, timeout=600)
 
 
 def no_namespace_terminating(kube: client.Kube) -> None:
