@@ -50,18 +50,20 @@ def _measure(
     with shapes.started(
         shape=shape, kubeconfig=ctx.cluster.kubeconfig, broker_url=broker_url, workdir=workdir,
         hook=hook, extra=ctx.faros_flags,
-    ) as alive:  # fmt: skip
+    ) as alive, observe.Live(ctx.kube, namespace=namespace) as live:  # fmt: skip
         _warm_up(ctx, shape=shape, alive=alive)
         create, created = _counted(
-            ctx, namespace, lambda: _create(ctx, namespace=namespace, repo=repo, alive=alive)
-        )
+            ctx, namespace,
+            lambda: _create(ctx, namespace=namespace, repo=repo, alive=alive, live=live),
+        )  # fmt: skip
         if ctx.create_only:
             return {"create": create, "create_writes": _per(created, ctx.count),
                     **report.memory_rows(alive.peak_rss())}, None  # fmt: skip
         noop, found = _noop(ctx, namespace=namespace, sha=repo.commits[0], alive=alive)
         update, updated = _counted(
-            ctx, namespace, lambda: _update(ctx, namespace=namespace, repo=repo, alive=alive)
-        )
+            ctx, namespace,
+            lambda: _update(ctx, namespace=namespace, repo=repo, alive=alive, live=live),
+        )  # fmt: skip
         drifts = _drifts(ctx, namespace=namespace, alive=alive)
         pushes = webhooks.latencies(ctx, namespace=namespace, repo=repo, port=hook.port,
                                     secret=HOOK_SECRET, alive=alive)  # fmt: skip
@@ -117,17 +119,20 @@ def _warm_up(ctx: Context, *, shape: str, alive: Alive) -> None:
     namespace = ctx.new_namespace(f"warmup-{shape}")
     files = manifests.files(count=1, namespace=namespace, updated=False)
     repo = gitrepos.make_repo(ctx.git_root, f"warmup-{shape}-{secrets.token_hex(3)}", [files])
-    _track(ctx.kube, namespace=namespace, repo=repo)
     want = manifests.wanted(count=1, namespace=namespace, updated=False)
-    _until_applied(ctx, namespace=namespace, want=want, alive=alive, what="the warm-up")
+    with observe.Live(ctx.kube, namespace=namespace) as live:
+        _track(ctx.kube, namespace=namespace, repo=repo)
+        _until_applied(ctx, live=live, want=want, alive=alive, what="the warm-up")
 
 
-def _create(ctx: Context, *, namespace: str, repo: gitrepos.Repo, alive: Alive) -> float:
+def _create(
+    ctx: Context, *, namespace: str, repo: gitrepos.Repo, alive: Alive, live: observe.Live
+) -> float:
     """Seconds from the GitTrack's creation until all N children hold their data."""
     want = manifests.wanted(count=ctx.count, namespace=namespace, updated=False)
     began = time.monotonic()
     _track(ctx.kube, namespace=namespace, repo=repo)
-    _until_applied(ctx, namespace=namespace, want=want, alive=alive, what="the create")
+    _until_applied(ctx, live=live, want=want, alive=alive, what="the create")
     return time.monotonic() - began
 
 
@@ -151,7 +156,9 @@ def _noop(
     return elapsed, found
 
 
-def _update(ctx: Context, *, namespace: str, repo: gitrepos.Repo, alive: Alive) -> float:
+def _update(
+    ctx: Context, *, namespace: str, repo: gitrepos.Repo, alive: Alive, live: observe.Live
+) -> float:
     """Seconds from pointing the GitTrack at a commit changing 10 % until those children hold it."""
     sha = repo.commit(manifests.update_files(count=ctx.count, namespace=namespace))
     want = manifests.wanted(
@@ -159,7 +166,7 @@ def _update(ctx: Context, *, namespace: str, repo: gitrepos.Repo, alive: Alive) 
     )
     began = time.monotonic()
     _set_reference(ctx.kube, namespace=namespace, reference=sha)
-    _until_applied(ctx, namespace=namespace, want=want, alive=alive, what="the update")
+    _until_applied(ctx, live=live, want=want, alive=alive, what="the update")
     return time.monotonic() - began
 
 
@@ -188,12 +195,10 @@ def _drift(ctx: Context, *, namespace: str, index: int, alive: Alive) -> float:
 
 
 def _until_applied(
-    ctx: Context, *, namespace: str, want: dict[manifests.Key, str], alive: Alive, what: str
+    ctx: Context, *, live: observe.Live, want: dict[manifests.Key, str], alive: Alive, what: str
 ) -> None:
-    observe.wait_for(
-        lambda: observe.missing(ctx.kube, namespace=namespace, want=want) == 0,
-        what=what, timeout=ctx.timeout, alive=alive,
-    )  # fmt: skip
+    observe.wait_for(lambda: live.missing(want) == 0, what=what, timeout=ctx.timeout,
+                     alive=alive)  # fmt: skip
 
 
 def _set_reference(kube: client.Kube, *, namespace: str, reference: str) -> int:

@@ -26,7 +26,7 @@ import json
 import secrets
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,16 +114,14 @@ def files(namespace: str, *, gittracks: int) -> dict[str, str]:
             for track in range(gittracks) for index in range(PER)}  # fmt: skip
 
 
-def existing(kube: client.Kube, namespace: str) -> int:
-    """ConfigMaps of this benchmark in ``namespace`` (paginated list)."""
-    count, query = 0, {"limit": 2000}
-    while True:
-        page = kube.request("GET", f"/api/v1/namespaces/{namespace}/configmaps", query=query)
-        count += sum(1 for item in page["items"] if (item.get("data") or {}).get("track"))
-        token = page["metadata"].get("continue")
-        if not token:
-            return count
-        query["continue"] = token
+def _ours(kind: str, obj: Mapping[str, Any]) -> str:
+    """ "ours" for a ConfigMap of this benchmark (it has ``data.track``), else ""."""
+    return "ours" if (obj.get("data") or {}).get("track") else ""
+
+
+def watch_ours(kube: client.Kube, namespace: str) -> observe.Live:
+    """The bench's watch of the ConfigMaps in ``namespace``: ``.count("ours")`` are ours."""
+    return observe.Live(kube, namespace=namespace, kinds=("ConfigMap",), summary=_ours)
 
 
 def track_all(kube: client.Kube, namespace: str, *, url: str, gittracks: int) -> None:
@@ -157,13 +155,13 @@ def measure_faros(
         sync_period=args.sync_period,
         worker=(f"--pool={args.pool}", f"--concurrency={args.concurrency}"),
         extra=(f"--events={args.events}",),
-    ) as running:  # fmt: skip
+    ) as running, watch_ours(ctx.kube, namespace) as live:  # fmt: skip
         _warm_up(ctx, label=label, running=running)
         mark = cluster_harness.audit_lines(ctx.cluster) if ctx.counts_writes else 0
         began = time.monotonic()
         track_all(ctx.kube, namespace, url=repo.path.as_uri(), gittracks=args.gittracks)
-        observe.wait_for(lambda: existing(ctx.kube, namespace) >= wanted, what="the create",
-                         timeout=ctx.timeout, interval=0.5, alive=running)  # fmt: skip
+        observe.wait_for(lambda: live.count("ours") >= wanted, what="the create",
+                         timeout=ctx.timeout, alive=running)  # fmt: skip
         create = time.monotonic() - began
         writes = None
         if ctx.counts_writes:
@@ -182,9 +180,10 @@ def _warm_up(ctx: Context, *, label: str, running: shapes.Running) -> None:
     namespace = ctx.new_namespace(f"warmup-{label}")
     repo = gitrepos.make_repo(ctx.git_root, f"warmup-{label}-{secrets.token_hex(3)}",
                               [files(namespace, gittracks=1)])  # fmt: skip
-    track_all(ctx.kube, namespace, url=repo.path.as_uri(), gittracks=1)
-    observe.wait_for(lambda: existing(ctx.kube, namespace) >= PER, what="the warm-up",
-                     timeout=ctx.timeout, alive=running)  # fmt: skip
+    with watch_ours(ctx.kube, namespace) as live:
+        track_all(ctx.kube, namespace, url=repo.path.as_uri(), gittracks=1)
+        observe.wait_for(lambda: live.count("ours") >= PER, what="the warm-up",
+                         timeout=ctx.timeout, alive=running)  # fmt: skip
 
 
 def background(ctx: Context, seconds: float) -> dict[str, int]:
