@@ -16,6 +16,7 @@ import datetime
 import fcntl
 import hashlib
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -38,6 +39,10 @@ _SYMLINK_MODE = 0o120000
 TREE_MODE = 0o040000
 TREES = 1024
 """Trees whose entries a store remembers (see ``Store._entries``)."""
+REPOS = 32
+"""Repositories a store keeps open (see ``Store._repo``)."""
+COMMITS = 10_000
+"""Resolved references a store remembers (see ``Store._commit``)."""
 _ALLOWED_PROTOCOLS = "https:http:ssh:git"
 _BASE_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
@@ -101,10 +106,20 @@ class Store:
             collections.OrderedDict()
         )
         """Entries of the trees read last; see :meth:`_entries`."""
+        self._repos: collections.OrderedDict[Path, tuple[int, git.Repo]] = collections.OrderedDict()
+        """Folder -> (process id, the repository open in that process); see :meth:`_repo`."""
+        self._commits: dict[tuple[Path, str], tuple[int, str]] = {}
+        """(folder, reference) -> (fetch stamp, commit); see :meth:`_commit`."""
         self._guard = threading.Lock()
 
     def close(self) -> None:
-        """Remove the cache when it is this store's own temporary folder."""
+        """Close the repositories this process holds open; remove the cache when it is this
+        store's own temporary folder."""
+        with self._guard:
+            held, self._repos = self._repos, collections.OrderedDict()
+        for pid, repo in held.values():
+            if pid == os.getpid():
+                repo.close()
         if self.owned:
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -158,13 +173,12 @@ class Store:
             creds.environment(credentials, known_hosts_files=self.known_hosts_files) as env,
         ):
             env = {**_BASE_ENV, **env, "GIT_ALLOW_PROTOCOL": protocols}
-            with _open(folder) as repo:
-                if _last_fetch(folder) < asked:
-                    started = time.time_ns()
-                    self._fetch(repo, repository.url, env)
-                    _fetched(folder, started=started)
-                commit = _resolve(repo, reference, env)
-                return self._read(commit, sub_path)
+            repo = self._repo(folder)
+            if _last_fetch(folder) < asked:
+                started = time.time_ns()
+                self._fetch(repo, repository.url, env)
+                _fetched(folder, started=started)
+            return self._read(self._commit(repo, folder, reference, env), sub_path)
 
     def _fetch(self, repo: git.Repo, url: str, env: dict[str, str]) -> None:
         try:
@@ -184,6 +198,50 @@ class Store:
             reason, transient = _explain(error, self.fetch_timeout)
             kind = FetchUnavailable if transient else NotFetched
             raise kind(f"failed to fetch repository '{redact.url(url)}': {reason}") from None
+
+    def _repo(self, folder: Path) -> git.Repo:
+        """The bare repository in ``folder``, opened once per process and kept open (with
+        it, the ``git cat-file`` processes that read its objects): a sync reads its files
+        through pipes instead of starting git processes (about 7 ms of CPU each time).
+
+        Called with the folder's lock held, which also keeps every other thread from using
+        the repository meanwhile. A repository dropped from the cache (the least recently
+        used beyond ``REPOS``) is closed by the garbage collector once no thread uses it.
+        """
+        pid = os.getpid()  # a forked pool process must not share its parent's pipes
+        with self._guard:
+            held = self._repos.get(folder)
+            if held is not None and held[0] == pid and (folder / "HEAD").exists():
+                self._repos.move_to_end(folder)
+                return held[1]
+        repo = _open(folder)
+        repo.git.update_environment(**_BASE_ENV)
+        with self._guard:
+            self._repos[folder] = (pid, repo)
+            self._repos.move_to_end(folder)
+            while len(self._repos) > REPOS:
+                self._repos.popitem(last=False)
+        return repo
+
+    def _commit(
+        self, repo: git.Repo, folder: Path, reference: str, env: dict[str, str]
+    ) -> git.Commit:
+        """``reference`` resolved in ``repo``, remembered until the next fetch into it.
+
+        References move only when a fetch moves them, and each successful fetch writes a
+        new stamp: the same reference under the same stamp names the same commit.
+        """
+        stamp = _last_fetch(folder)
+        with self._guard:
+            known = self._commits.get((folder, reference))
+        if stamp and known is not None and known[0] == stamp:
+            return repo.commit(known[1])
+        commit = _resolve(repo, reference, env)
+        with self._guard:
+            if len(self._commits) >= COMMITS:
+                self._commits.clear()
+            self._commits[(folder, reference)] = (stamp, commit.hexsha)
+        return commit
 
     def _read(self, commit: git.Commit, sub_path: str) -> Snapshot:
         tree: git.Tree = commit.tree

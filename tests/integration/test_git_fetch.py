@@ -6,7 +6,9 @@ import secrets
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import git
 import pytest
 
 from faros.core import deploykeys, sources
@@ -254,3 +256,40 @@ def test_syncs_waiting_for_one_repository_share_the_fetch_that_starts_after_them
     latest = repo.commit({"f.yaml": CONFIGMAP % "f"})  # a commit after that fetch is fetched
     assert store.snapshot(url=url, reference="master", sub_path="",
                           credentials=auth).commit == latest  # fmt: skip
+
+
+def test_syncs_sharing_a_fetch_start_no_git_process_to_read(store, git_servers, repo, monkeypatch):
+    """The repository stays open between syncs (its ``git cat-file`` processes with it), and
+    a reference is resolved once per fetch: the syncs after one fetch read through pipes."""
+    url = git_servers.url(repo, Transport.GIT)
+    store.snapshot(url=url, reference="master", sub_path="")  # the clone, the repository opened
+    newer = repo.commit({"sub/e.yaml": CONFIGMAP % "e"})
+    started: list[str] = []
+    execute = git.cmd.Git.execute
+
+    def counted(self: git.cmd.Git, command: Any, *args: Any, **kwargs: Any) -> Any:
+        started.append(" ".join(map(str, command[1:3])))
+        return execute(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(git.cmd.Git, "execute", counted)
+    found: list[tuple[str, list[str]]] = []
+    ready = threading.Barrier(9)
+
+    def sync(sub_path: str) -> None:
+        ready.wait()
+        snap = store.snapshot(url=url, reference="master", sub_path=sub_path)
+        found.append((snap.commit, [path for path, _ in snap.files]))
+
+    with store._locked(url, deploykeys.NONE):
+        threads = [threading.Thread(target=sync, args=(p,)) for p in ["", "sub/"] * 4]
+        for thread in threads:
+            thread.start()
+        ready.wait()
+        time.sleep(1.0)  # every sync asked before the lock is free
+    for thread in threads:
+        thread.join(timeout=60)
+
+    sub = ["sub/b.yml", "sub/c.json", "sub/e.yaml"]
+    assert sorted(found) == [(newer, ["a.yaml", "foobar/d.yaml", *sub])] * 4 + [(newer, sub)] * 4
+    # one fetch, one rev-parse; before, every sync also resolved and opened two cat-files
+    assert [command.split()[0] for command in started] == ["fetch", "rev-parse"], started
