@@ -40,7 +40,9 @@ TREE_MODE = 0o040000
 TREES = 1024
 """Trees whose entries a store remembers (see ``Store._entries``)."""
 REPOS = 32
-"""Repositories a store keeps open (see ``Store._repo``)."""
+"""Repositories a store keeps open at most (see ``Store._repo``)."""
+IDLE = 30.0
+"""Seconds an unused repository stays open (its two ``git cat-file`` processes hold ~10 MiB)."""
 COMMITS = 10_000
 """Resolved references a store remembers (see ``Store._commit``)."""
 _ALLOWED_PROTOCOLS = "https:http:ssh:git"
@@ -82,6 +84,15 @@ class Snapshot:
     refused: dict[str, str]
 
 
+@dataclasses.dataclass(slots=True)
+class _Open:
+    """A repository a store keeps open in process ``pid``, last used at ``used`` (monotonic)."""
+
+    pid: int
+    repo: git.Repo
+    used: float = 0.0
+
+
 class Store:
     """A per-process cache of bare repositories on disk (``--repository-dir``)."""
 
@@ -106,8 +117,8 @@ class Store:
             collections.OrderedDict()
         )
         """Entries of the trees read last; see :meth:`_entries`."""
-        self._repos: collections.OrderedDict[Path, tuple[int, git.Repo]] = collections.OrderedDict()
-        """Folder -> (process id, the repository open in that process); see :meth:`_repo`."""
+        self._repos: dict[Path, _Open] = {}
+        """Folder -> the repository open in this process; see :meth:`_repo`."""
         self._commits: dict[tuple[Path, str], tuple[int, str]] = {}
         """(folder, reference) -> (fetch stamp, commit); see :meth:`_commit`."""
         self._guard = threading.Lock()
@@ -116,10 +127,10 @@ class Store:
         """Close the repositories this process holds open; remove the cache when it is this
         store's own temporary folder."""
         with self._guard:
-            held, self._repos = self._repos, collections.OrderedDict()
-        for pid, repo in held.values():
-            if pid == os.getpid():
-                repo.close()
+            held, self._repos = self._repos, {}
+        for entry in held.values():
+            if entry.pid == os.getpid():
+                entry.repo.close()
         if self.owned:
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -173,12 +184,12 @@ class Store:
             creds.environment(credentials, known_hosts_files=self.known_hosts_files) as env,
         ):
             env = {**_BASE_ENV, **env, "GIT_ALLOW_PROTOCOL": protocols}
-            repo = self._repo(folder)
-            if _last_fetch(folder) < asked:
-                started = time.time_ns()
-                self._fetch(repo, repository.url, env)
-                _fetched(folder, started=started)
-            return self._read(self._commit(repo, folder, reference, env), sub_path)
+            with self._repo(folder) as repo:
+                if _last_fetch(folder) < asked:
+                    started = time.time_ns()
+                    self._fetch(repo, repository.url, env)
+                    _fetched(folder, started=started)
+                return self._read(self._commit(repo, folder, reference, env), sub_path)
 
     def _fetch(self, repo: git.Repo, url: str, env: dict[str, str]) -> None:
         try:
@@ -199,29 +210,38 @@ class Store:
             kind = FetchUnavailable if transient else NotFetched
             raise kind(f"failed to fetch repository '{redact.url(url)}': {reason}") from None
 
-    def _repo(self, folder: Path) -> git.Repo:
-        """The bare repository in ``folder``, opened once per process and kept open (with
-        it, the ``git cat-file`` processes that read its objects): a sync reads its files
-        through pipes instead of starting git processes (about 7 ms of CPU each time).
+    @contextlib.contextmanager
+    def _repo(self, folder: Path) -> Iterator[git.Repo]:
+        """The bare repository in ``folder``, kept open between syncs (with it, the
+        ``git cat-file`` processes that read its objects): the syncs of a busy repository
+        read their files through pipes instead of starting git processes (about 6 ms of
+        CPU each time). Closed once unused for ``IDLE`` seconds, or when more than
+        ``REPOS`` are open.
 
-        Called with the folder's lock held, which also keeps every other thread from using
-        the repository meanwhile. A repository dropped from the cache (the least recently
-        used beyond ``REPOS``) is closed by the garbage collector once no thread uses it.
+        Called with the folder's lock held, which keeps every other thread (and process)
+        from using the repository meanwhile.
         """
         pid = os.getpid()  # a forked pool process must not share its parent's pipes
         with self._guard:
-            held = self._repos.get(folder)
-            if held is not None and held[0] == pid and (folder / "HEAD").exists():
-                self._repos.move_to_end(folder)
-                return held[1]
-        repo = _open(folder)
-        repo.git.update_environment(**_BASE_ENV)
-        with self._guard:
-            self._repos[folder] = (pid, repo)
-            self._repos.move_to_end(folder)
-            while len(self._repos) > REPOS:
-                self._repos.popitem(last=False)
-        return repo
+            entry = self._repos.pop(folder, None)
+        if entry is None or entry.pid != pid or not (folder / "HEAD").exists():
+            if entry is not None and entry.pid == pid:
+                entry.repo.close()
+            entry = _Open(pid=pid, repo=_open(folder))
+            entry.repo.git.update_environment(**_BASE_ENV)
+        try:
+            yield entry.repo
+        finally:
+            entry.used = time.monotonic()
+            with self._guard:
+                self._repos[folder] = entry  # the most recently used is last
+                stale = [key for key, held in self._repos.items()
+                         if entry.used - held.used > IDLE or held.pid != pid]  # fmt: skip
+                stale += list(self._repos)[: max(0, len(self._repos) - REPOS)]
+                closing = [self._repos.pop(key) for key in dict.fromkeys(stale)]
+            for held in closing:
+                if held.pid == pid:
+                    held.repo.close()
 
     def _commit(
         self, repo: git.Repo, folder: Path, reference: str, env: dict[str, str]

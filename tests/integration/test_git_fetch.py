@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from faros.git import fetch
 from tests.harness import gitrepos
 from tests.harness.git_servers import GitServers, Transport
 from tests.harness.gitrepos import Repo, Symlink
+from tests.harness.wait import eventually
 
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: default}\n"
 
@@ -34,14 +37,16 @@ def repo(git_root: Path) -> Repo:
 
 
 @pytest.fixture
-def store(tmp_path: Path, git_servers: GitServers) -> fetch.Store:
-    return fetch.Store(
+def store(tmp_path: Path, git_servers: GitServers) -> Iterator[fetch.Store]:
+    opened = fetch.Store(
         tmp_path / "cache",
         fetch_timeout=30,
         known_hosts_files=[git_servers.ssh.known_hosts],
         allow_file=True,
         max_file_bytes=1024,
     )
+    yield opened
+    opened.close()
 
 
 def credentials_for(transport: Transport, servers: GitServers) -> deploykeys.Credentials:
@@ -293,3 +298,39 @@ def test_syncs_sharing_a_fetch_start_no_git_process_to_read(store, git_servers, 
     assert sorted(found) == [(newer, ["a.yaml", "foobar/d.yaml", *sub])] * 4 + [(newer, sub)] * 4
     # one fetch, one rev-parse; before, every sync also resolved and opened two cat-files
     assert [command.split()[0] for command in started] == ["fetch", "rev-parse"], started
+
+
+def _cat_files() -> list[int]:
+    """This process's ``git cat-file`` children still running."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if stat[0] != "Z" and int(stat[1]) == os.getpid() and b"cat-file" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_repository_unused_for_a_while_is_closed(store, git_servers, repo, git_root, monkeypatch):
+    other = gitrepos.make_repo(git_root, f"other-{secrets.token_hex(4)}",
+                               [{"x.yaml": CONFIGMAP % "x"}])  # fmt: skip
+    before = set(_cat_files())  # other tests' stores, closed by the garbage collector
+    store.snapshot(url=git_servers.url(repo, Transport.GIT), reference="master", sub_path="")
+    first = set(_cat_files()) - before
+    assert len(first) == 2  # kept open for the next sync
+
+    monkeypatch.setattr(fetch, "IDLE", 0.0)
+    store.snapshot(url=git_servers.url(other, Transport.GIT), reference="master", sub_path="")
+    eventually(lambda: _assert_none(first & set(_cat_files())), timeout=10)  # closed
+    second = set(_cat_files()) - before
+    assert len(second) == 2  # the one just used stays open
+
+    store.close()
+    eventually(lambda: _assert_none(second & set(_cat_files())), timeout=10)
+
+
+def _assert_none(found: set[int]) -> None:
+    assert not found, found
