@@ -6,7 +6,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -236,22 +236,13 @@ def test_syncs_waiting_for_one_repository_share_the_fetch_that_starts_after_them
     newer = repo.commit({"e.yaml": CONFIGMAP % "e"})
     git_servers.http.clear_requests()
     found: list[str] = []
-    ready = threading.Barrier(9)
 
-    def sync() -> None:
-        ready.wait()
-        snap = store.snapshot(url=url, reference="master", sub_path="", credentials=auth)
+    def sync(sub_path: str) -> None:
+        snap = store.snapshot(url=url, reference="master", sub_path=sub_path, credentials=auth)
         found.append(snap.commit)
 
     # eight syncs of one repository (a subPath each, say) queue behind its lock
-    with store._locked(url, auth):
-        threads = [threading.Thread(target=sync) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        ready.wait()
-        time.sleep(1.0)  # every sync asked before the lock is free
-    for thread in threads:
-        thread.join(timeout=60)
+    _queued_behind_the_lock(store, url, auth, sync, [""] * 8)
 
     assert found == [newer] * 8  # all see the commit made before they asked
     advertised = [r for r in git_servers.http.requests
@@ -278,26 +269,39 @@ def test_syncs_sharing_a_fetch_start_no_git_process_to_read(store, git_servers, 
 
     monkeypatch.setattr(git.cmd.Git, "execute", counted)
     found: list[tuple[str, list[str]]] = []
-    ready = threading.Barrier(9)
 
     def sync(sub_path: str) -> None:
-        ready.wait()
         snap = store.snapshot(url=url, reference="master", sub_path=sub_path)
         found.append((snap.commit, [path for path, _ in snap.files]))
 
-    with store._locked(url, deploykeys.NONE):
-        threads = [threading.Thread(target=sync, args=(p,)) for p in ["", "sub/"] * 4]
+    _queued_behind_the_lock(store, url, deploykeys.NONE, sync, ["", "sub/"] * 4)
+
+    sub = ["sub/b.yml", "sub/c.json", "sub/e.yaml"]
+    assert sorted(found) == [(newer, ["a.yaml", "foobar/d.yaml", *sub])] * 4 + [(newer, sub)] * 4
+    # one fetch, one rev-parse; before, every sync also resolved and opened two cat-files
+    assert [command.split()[0] for command in started] == ["fetch", "rev-parse"], started
+
+
+def _queued_behind_the_lock(
+    store: fetch.Store, url: str, credentials: deploykeys.Credentials,
+    sync: Callable[[str], None], sub_paths: list[str],
+) -> None:  # fmt: skip
+    """Run ``sync(sub_path)`` for each of ``sub_paths`` in a thread of its own, all of them
+    started (so asking for the repository) while its lock is held; wait for them."""
+    ready = threading.Barrier(len(sub_paths) + 1)
+
+    def run(sub_path: str) -> None:
+        ready.wait()
+        sync(sub_path)
+
+    with store._locked(url, credentials):
+        threads = [threading.Thread(target=run, args=(path,)) for path in sub_paths]
         for thread in threads:
             thread.start()
         ready.wait()
         time.sleep(1.0)  # every sync asked before the lock is free
     for thread in threads:
         thread.join(timeout=60)
-
-    sub = ["sub/b.yml", "sub/c.json", "sub/e.yaml"]
-    assert sorted(found) == [(newer, ["a.yaml", "foobar/d.yaml", *sub])] * 4 + [(newer, sub)] * 4
-    # one fetch, one rev-parse; before, every sync also resolved and opened two cat-files
-    assert [command.split()[0] for command in started] == ["fetch", "rev-parse"], started
 
 
 def _cat_files() -> list[int]:
