@@ -39,9 +39,11 @@ _SYMLINK_MODE = 0o120000
 TREE_MODE = 0o040000
 TREES = 1024
 """Trees whose entries a store remembers (see ``Store._entries``)."""
-REPOS = 32
+REPOS = 8
 """Repositories a store keeps open at most (see ``Store._repo``)."""
 IDLE = 30.0
+KEEP_OPEN_FILES = 256
+"""A repository whose snapshot read more files is closed right after it (see ``Store._repo``)."""
 """Seconds an unused repository stays open (its two ``git cat-file`` processes hold ~10 MiB)."""
 COMMITS = 10_000
 """Resolved references a store remembers (see ``Store._commit``)."""
@@ -91,6 +93,8 @@ class _Open:
     pid: int
     repo: git.Repo
     used: float = 0.0
+    keep: bool = False
+    """Whether to keep it open after this use."""
 
 
 class Store:
@@ -144,6 +148,7 @@ class Store:
         """The commit ``reference`` names on the remote now, without fetching anything
         (``git ls-remote``); a full SHA reference is its own answer; None when it cannot be
         told (the caller then fetches as usual)."""
+        self._close_idle()  # the syncs of an unchanged commit come here, and no further
         repository = sources.parse_url(url, allow_file=self.allow_file)
         sources.check_reference(reference)
         if re.fullmatch(r"[0-9a-f]{40}", reference):
@@ -184,12 +189,14 @@ class Store:
             creds.environment(credentials, known_hosts_files=self.known_hosts_files) as env,
         ):
             env = {**_BASE_ENV, **env, "GIT_ALLOW_PROTOCOL": protocols}
-            with self._repo(folder) as repo:
+            with self._repo(folder) as entry:
                 if _last_fetch(folder) < asked:
                     started = time.time_ns()
-                    self._fetch(repo, repository.url, env)
+                    self._fetch(entry.repo, repository.url, env)
                     _fetched(folder, started=started)
-                return self._read(self._commit(repo, folder, reference, env), sub_path)
+                snapshot = self._read(self._commit(entry.repo, folder, reference, env), sub_path)
+                entry.keep = len(snapshot.files) + len(snapshot.refused) <= KEEP_OPEN_FILES
+                return snapshot
 
     def _fetch(self, repo: git.Repo, url: str, env: dict[str, str]) -> None:
         try:
@@ -211,12 +218,14 @@ class Store:
             raise kind(f"failed to fetch repository '{redact.url(url)}': {reason}") from None
 
     @contextlib.contextmanager
-    def _repo(self, folder: Path) -> Iterator[git.Repo]:
+    def _repo(self, folder: Path) -> Iterator[_Open]:
         """The bare repository in ``folder``, kept open between syncs (with it, the
         ``git cat-file`` processes that read its objects): the syncs of a busy repository
         read their files through pipes instead of starting git processes (about 6 ms of
-        CPU each time). Closed once unused for ``IDLE`` seconds, or when more than
-        ``REPOS`` are open.
+        CPU each time). Closed once unused for ``IDLE`` seconds (seen at the next snapshot or
+        remote check of any repository), when more than ``REPOS`` are open, or right away
+        when the caller clears ``keep`` (a big read: ``git cat-file`` then holds many of the
+        repository's objects in memory, and starting it is cheap next to the read).
 
         Called with the folder's lock held, which keeps every other thread (and process)
         from using the repository meanwhile.
@@ -229,19 +238,30 @@ class Store:
                 entry.repo.close()
             entry = _Open(pid=pid, repo=_open(folder))
             entry.repo.git.update_environment(**_BASE_ENV)
+        entry.keep = False  # unless the caller's read went through
         try:
-            yield entry.repo
+            yield entry
         finally:
             entry.used = time.monotonic()
-            with self._guard:
-                self._repos[folder] = entry  # the most recently used is last
-                stale = [key for key, held in self._repos.items()
-                         if entry.used - held.used > IDLE or held.pid != pid]  # fmt: skip
-                stale += list(self._repos)[: max(0, len(self._repos) - REPOS)]
-                closing = [self._repos.pop(key) for key in dict.fromkeys(stale)]
-            for held in closing:
-                if held.pid == pid:
-                    held.repo.close()
+            if entry.keep:
+                with self._guard:
+                    self._repos[folder] = entry  # the most recently used is last
+            else:
+                entry.repo.close()
+            self._close_idle()
+
+    def _close_idle(self) -> None:
+        """Close the repositories unused for ``IDLE`` seconds and the least recently used
+        beyond ``REPOS`` (a repository in use is not in ``_repos`` meanwhile)."""
+        pid, now = os.getpid(), time.monotonic()
+        with self._guard:
+            stale = [key for key, held in self._repos.items()
+                     if now - held.used > IDLE or held.pid != pid]  # fmt: skip
+            stale += list(self._repos)[: max(0, len(self._repos) - REPOS)]
+            closing = [self._repos.pop(key) for key in dict.fromkeys(stale)]
+        for held in closing:
+            if held.pid == pid:
+                held.repo.close()
 
     def _commit(
         self, repo: git.Repo, folder: Path, reference: str, env: dict[str, str]

@@ -326,9 +326,12 @@ def test_a_repository_unused_for_a_while_is_closed(store, git_servers, repo, git
     first = set(_cat_files()) - before
     assert len(first) == 2  # kept open for the next sync
 
-    monkeypatch.setattr(fetch, "IDLE", 0.0)
-    store.snapshot(url=git_servers.url(other, Transport.GIT), reference="master", sub_path="")
+    monkeypatch.setattr(fetch, "IDLE", 0.5)
+    time.sleep(0.6)
+    other_url = git_servers.url(other, Transport.GIT)
+    assert store.remote_commit(url=other_url, reference="master") == other.head()
     eventually(lambda: _assert_none(first & set(_cat_files())), timeout=10)  # closed
+    store.snapshot(url=other_url, reference="master", sub_path="")
     second = set(_cat_files()) - before
     assert len(second) == 2  # the one just used stays open
 
@@ -338,3 +341,16 @@ def test_a_repository_unused_for_a_while_is_closed(store, git_servers, repo, git
 
 def _assert_none(found: set[int]) -> None:
     assert not found, found
+
+
+def test_a_repository_read_whole_is_not_kept_open(store, git_servers, repo, monkeypatch):
+    """Keeping ``git cat-file`` running pays for many small reads, not for a big one (whose
+    objects it would then keep in memory)."""
+    monkeypatch.setattr(fetch, "KEEP_OPEN_FILES", 3)
+    url = git_servers.url(repo, Transport.GIT)
+    before = set(_cat_files())
+    assert len(store.snapshot(url=url, reference="master", sub_path="").files) == 4
+    eventually(lambda: _assert_none(set(_cat_files()) - before), timeout=10)
+
+    assert len(store.snapshot(url=url, reference="master", sub_path="sub/").files) == 2
+    assert len(set(_cat_files()) - before) == 2
