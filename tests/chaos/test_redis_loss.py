@@ -60,3 +60,28 @@ def test_faros_survives_redis_flushed_and_restarted_empty(
 
 def _held(client, lock: str) -> None:
     assert client.exists(lock), "the sync has not taken its lock yet"
+
+
+def test_a_gittrack_created_while_redis_is_down_is_synced_once_it_is_back(
+    kube, worker_settings, git_root, git_servers, namespace, tmp_path
+):
+    """The watchers cannot queue the new GitTrack's sync nor write its schedule entry while
+    Redis is away, and Redis comes back empty: the watchers' schedule reconcile (every 60 s)
+    restores the entry and queues the sync no event could, with no process restarted."""
+    broker = RedisServer(tmp_path / "redis").start()
+    settings = dataclasses.replace(worker_settings, broker_url=broker.url)
+    app = App(kube, git_root, git_servers, namespace, count=5)
+    shape = Shape(settings, tmp_path, beat_prefix=f"faros:beat:{secrets.token_hex(3)}:",
+                  sync_period="10m")  # fmt: skip
+    try:
+        with shape:
+            wait_ready(shape)
+            broker.stop()  # killed: every process loses its connections at once
+            app.track()  # its event finds no Redis
+            time.sleep(5)
+            broker.start()  # empty, on the same port
+            # Not the period (10 minutes): the reconcile's rounds, 60 s apart, heal it.
+            eventually(lambda: app.assert_holds("0"), timeout=240, interval=1)
+            shape.assert_alive()
+    finally:
+        broker.stop()
