@@ -42,9 +42,9 @@ TREES = 1024
 REPOS = 8
 """Repositories a store keeps open at most (see ``Store._repo``)."""
 IDLE = 30.0
+"""Seconds an unused repository stays open (its two ``git cat-file`` processes hold ~10 MiB)."""
 KEEP_OPEN_FILES = 256
 """A repository whose snapshot read more files is closed right after it (see ``Store._repo``)."""
-"""Seconds an unused repository stays open (its two ``git cat-file`` processes hold ~10 MiB)."""
 COMMITS = 10_000
 """Resolved references a store remembers (see ``Store._commit``)."""
 _ALLOWED_PROTOCOLS = "https:http:ssh:git"
@@ -190,11 +190,13 @@ class Store:
         ):
             env = {**_BASE_ENV, **env, "GIT_ALLOW_PROTOCOL": protocols}
             with self._repo(folder) as entry:
-                if _last_fetch(folder) < asked:
-                    started = time.time_ns()
+                stamp = _last_fetch(folder)
+                if stamp < asked:
+                    stamp = time.time_ns()
                     self._fetch(entry.repo, repository.url, env)
-                    _fetched(folder, started=started)
-                snapshot = self._read(self._commit(entry.repo, folder, reference, env), sub_path)
+                    _fetched(folder, started=stamp)
+                commit = self._commit(entry.repo, folder, reference, env, stamp=stamp)
+                snapshot = self._read(commit, sub_path)
                 entry.keep = len(snapshot.files) + len(snapshot.refused) <= KEEP_OPEN_FILES
                 return snapshot
 
@@ -264,14 +266,14 @@ class Store:
                 held.repo.close()
 
     def _commit(
-        self, repo: git.Repo, folder: Path, reference: str, env: dict[str, str]
+        self, repo: git.Repo, folder: Path, reference: str, env: dict[str, str], *, stamp: int
     ) -> git.Commit:
         """``reference`` resolved in ``repo``, remembered until the next fetch into it.
 
-        References move only when a fetch moves them, and each successful fetch writes a
-        new stamp: the same reference under the same stamp names the same commit.
+        References move only when a fetch moves them, and each successful fetch starts at a
+        new ``stamp`` (``_last_fetch``): the same reference under the same stamp names the
+        same commit.
         """
-        stamp = _last_fetch(folder)
         with self._guard:
             known = self._commits.get((folder, reference))
         if stamp and known is not None and known[0] == stamp:
