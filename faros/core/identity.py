@@ -204,6 +204,12 @@ def seen_key(key: ObjectKey) -> str:
     return f"faros:seen:{key.group}/{key.kind}/{key.namespace}/{key.name}"
 
 
+def in_place_key(key: ObjectKey) -> str:
+    """Return the key a sync marks before it writes a GitTrackObject whose child it applies
+    itself: ``faros:in-place:<group>/<kind>/<ns>/<name>`` of the GTO."""
+    return f"faros:in-place:{key.group}/{key.kind}/{key.namespace}/{key.name}"
+
+
 def synced_key(key: ObjectKey) -> str:
     """Return the key under which the inputs of a GitTrack's last clean sync are noted:
     ``faros:synced:<group>/<kind>/<ns>/<name>``."""

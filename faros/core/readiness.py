@@ -158,8 +158,9 @@ def pending(gto: Mapping[str, Any]) -> Child:
 def with_readiness(
     status: Mapping[str, Any], state: Readiness, *, now: datetime.datetime
 ) -> dict[str, Any]:
-    """``status`` with the three conditions and ``objectsHealthy`` of ``state`` set (the
-    conditions keep their transition times when they say the same; see ``transitions``)."""
+    """``status`` with the three conditions, ``objectsHealthy`` and ``objectsInSync`` of
+    ``state`` set when known (the conditions keep their transition times when they say the
+    same; see ``transitions``). ``objectsInSync`` never exceeds ``objectsApplied``."""
     result = dict(status)
     current = list(result.get("conditions", []))
     for condition_type, (value, reason, message) in state.settings().items():
@@ -170,6 +171,8 @@ def with_readiness(
     result["conditions"] = current
     if state.healthy is not None:
         result["objectsHealthy"] = state.healthy
+    if state.in_sync is not None:
+        result["objectsInSync"] = min(state.in_sync, int(result.get("objectsApplied") or 0))
     return result
 
 

@@ -167,7 +167,8 @@ SETTLE_WAIT = 10.0
 
 
 class Verdict(enum.Enum):
-    """What a watch event of a child (not a deletion) calls for."""
+    """What a watch event of a child (not a deletion), or of a GitTrackObject a sync applies
+    in place, calls for."""
 
     OWN = "own"
     """Its version is the one an apply noted: Faros's own write (or one it found in sync)."""
@@ -183,5 +184,23 @@ def child_event(version: str, *, noted: str | None, waited: float = 0.0) -> Verd
     if version and version == noted:
         return Verdict.OWN
     if noted == WRITING and waited < SETTLE_WAIT:
+        return Verdict.SETTLE
+    return Verdict.APPLY
+
+
+IN_PLACE = "in-place"
+"""Noted under a GitTrackObject's ``identity.in_place_key`` by a sync about to write it and
+apply its child in the same task: the watch event of that write waits for the status instead
+of queuing an apply. Any other value (a failed apply in place notes "") queues one."""
+
+
+def in_place_event(noted: str | None, *, applied: bool, waited: float) -> Verdict:
+    """What the watch event of a GitTrackObject that needs an apply calls for, given the mark
+    under its ``in_place_key`` (``IN_PLACE`` while a sync applies it in place), whether its
+    status says it was applied as it is now, and how long the event waited already. A sync
+    that died mid-way leaves the mark: after ``SETTLE_WAIT`` the apply is queued anyway."""
+    if applied:
+        return Verdict.OWN
+    if noted == IN_PLACE and waited < SETTLE_WAIT:
         return Verdict.SETTLE
     return Verdict.APPLY

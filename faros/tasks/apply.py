@@ -93,10 +93,68 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Res
         gto: dict[str, Any] = rt.kube.request("GET", resource.path(namespace=namespace, name=name))
     except kube_errors.NotFound:
         return DONE
-    now = datetime.datetime.now(datetime.UTC)
-    reporter = report.Reporter(rt.kube, gto, events_namespace=rt.events_namespace(), now=now,
+    return _apply(rt, gto, owner=_owner(rt, gto), attempt=attempt).result
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Applied:
+    """How one apply ended, and the GitTrackObject as it left it (status included)."""
+
+    result: Result
+    gto: dict[str, Any]
+
+
+def in_place(rt: runtime.Runtime, gto: dict[str, Any], *, owner: dict[str, Any]) -> Applied:
+    """Apply the GitTrackObject ``gto`` that the sync of ``owner`` has just written (the
+    write's answer), in the sync's task: no apply task, no read of either object.
+
+    The sync marked ``identity.in_place_key`` before the write, so the watchers wait for the
+    status this writes instead of queuing an apply. An apply that did not finish (lock busy,
+    a failure) clears the mark: the watchers then queue one, which retries as any apply does.
+    """
+    applied = Applied(Result(Outcome.RETRY), gto)
+
+    def work() -> Result:
+        nonlocal applied
+        applied = _apply(rt, gto, owner=owner, attempt=0)
+        return applied.result
+
+    result = measured("apply", work, attempt=0)
+    if result.outcome is not Outcome.DONE:
+        key = _key_of(gto)
+        try:
+            rt.locks.note(identity.in_place_key(key), "", ttl=IN_PLACE_TTL)
+        except errors.Unreachable as error:  # the mark expires; the watchers queue it then
+            logger.info("in-place mark not cleared", extra={"gto": key.namespaced_name,
+                                                            "error": str(error)})  # fmt: skip
+    return dataclasses.replace(applied, result=result)
+
+
+IN_PLACE_TTL = 60.0
+"""Seconds a sync's ``in_place_key`` mark lives (the watchers read it at the write's event)."""
+
+
+def _key_of(gto: dict[str, Any]) -> identity.ObjectKey:
+    meta = gto["metadata"]
+    return identity.gto_key(namespace=str(meta.get("namespace", "")), name=str(meta["name"]))
+
+
+def _apply(
+    rt: runtime.Runtime, gto: dict[str, Any], *, owner: dict[str, Any] | None, attempt: int
+) -> Applied:
+    """Apply ``gto`` as read (or written) just now; ``owner`` is its GitTrack."""
+    reporter = report.Reporter(rt.kube, gto, events_namespace=rt.events_namespace(),
+                               now=datetime.datetime.now(datetime.UTC),
                                quiet=rt.settings.events is config.EventsMode.SUMMARY)  # fmt: skip
-    owner = _owner(rt, gto)
+    result = _applying(rt, gto, reporter, owner=owner, attempt=attempt)
+    return Applied(result, {**gto, "status": reporter.written or reporter.previous})
+
+
+def _applying(
+    rt: runtime.Runtime, gto: dict[str, Any], reporter: report.Reporter, *,
+    owner: dict[str, Any] | None, attempt: int,
+) -> Result:  # fmt: skip
+    key, now = _key_of(gto), reporter.now
     if gto["metadata"].get("deletionTimestamp"):
         return _deleting(rt, gto, reporter, owner=owner, attempt=attempt)
     if suspension.is_suspended(owner):
@@ -104,7 +162,7 @@ def _run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int) -> Res
         return DONE
     applier = Applier(rt, gto, reporter)
     try:
-        applier.kube = _as_tenant(rt, owner, namespace=namespace)
+        applier.kube = _as_tenant(rt, owner, namespace=key.namespace)
     except tenancy.TenancyError as error:  # bad input: reported once, until it changes
         return _failed(applier, error, attempt=attempt)
     try:

@@ -80,6 +80,4 @@ def refreshed(
         status=status, generation=int(gittrack["metadata"].get("generation") or 0),
         children=children, waiting=readiness.waiting_of(status),
     )  # fmt: skip
-    status = readiness.with_readiness(status, state, now=now)
-    status["objectsInSync"] = min(state.in_sync or 0, int(status.get("objectsApplied") or 0))
-    return status
+    return readiness.with_readiness(status, state, now=now)

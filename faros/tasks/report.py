@@ -52,6 +52,8 @@ class Reporter:
         self.events_namespace = self.namespace or events_namespace
         self.previous: dict[str, Any] = dict(involved.get("status") or {})
         self.conditions: list[types.Condition] = list(self.previous.get("conditions", []))
+        self.written: dict[str, Any] | None = None
+        """The status :meth:`save` wrote last (None: none written)."""
 
     @property
     def label(self) -> str:
@@ -124,3 +126,5 @@ class Reporter:
                 self.kube.request("PUT", path, body={**fresh, "status": status})
         except errors.NotFound:
             logger.info("object gone before its status was written", extra={"object": self.label})
+            return
+        self.written = status

@@ -27,6 +27,7 @@ from faros.core import (
     manual,
     prune,
     readiness,
+    recheck,
     redact,
     rules,
     suspension,
@@ -40,7 +41,7 @@ from faros.core import (
 from faros.core.webhooks import pushstamp
 from faros.kube import client, discovery, reads
 from faros.kube import errors as kube_errors
-from faros.tasks import gitsource, release, report, runtime
+from faros.tasks import apply, gitsource, release, report, runtime
 from faros.tasks.app import DONE, Outcome, Result, again, busy, measured, reconcile_task
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,11 @@ UNCHANGED_TTL = 6 * 3600.0
 WRITERS = 8
 """GitTrackObjects written at once by one sync (a 10,000-object repository must finish
 well inside the task's time limit; the API server's own limits bound the rest)."""
+IN_PLACE_MAX = 32
+"""A sync writing at most this many GitTrackObjects applies their children itself, each
+right after its write (``apply.in_place``): no apply task, no read of the object just
+written. A bigger sync leaves the applies to the apply queue, where every worker takes a
+share while the sync writes the rest; so does a worker that serves only the sync queue."""
 
 
 def run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int = 0) -> Result:
@@ -146,6 +152,10 @@ class Sync:
         self._guard = threading.Lock()
         self.requested = manual.pending(gittrack)
         """A sync requested by hand, not served yet ("" when none): recorded in status."""
+        self.in_place = False
+        """Whether this sync applies the GitTrackObjects it writes (``IN_PLACE_MAX``)."""
+        self.applied: dict[identity.ObjectKey, dict[str, Any]] = {}
+        """The GitTrackObjects applied in place, as their apply left them."""
 
     def _handled(self, status: dict[str, Any]) -> dict[str, Any]:
         """``status`` recording the request this sync serves (or the last one served)."""
@@ -208,12 +218,7 @@ class Sync:
         )  # fmt: skip
         gc = self._gate(gc, {key: existing[key] for key in owned}, commit=snapshot.commit)
         gc_errors = self._collect(gc, existing, commit=snapshot.commit)
-        self.children = [
-            readiness.child(existing[step.gto])
-            if step.action is syncplan.Action.NOTHING and step.gto in existing
-            else readiness.pending(step.body)
-            for step in plan.steps
-        ]
+        self.children = [self._readiness(step, existing) for step in plan.steps]
         waits = list(plan.waits)
         if plan.unresolved:
             served = ", ".join(sorted(f"{kind}.{group}" for group, kind in plan.unresolved))
@@ -234,6 +239,17 @@ class Sync:
             self._note_inputs(snapshot.commit)
         if self.reporter.quiet:
             self._summarize(plan.steps, results, gc, commit=snapshot.commit)
+
+    def _readiness(
+        self, step: syncplan.Step, existing: dict[identity.ObjectKey, dict[str, Any]]
+    ) -> readiness.Child:
+        """How far one object got: as its GitTrackObject's status says when this sync left it
+        unchanged or applied it, pending when it was written for an apply task."""
+        if step.gto in self.applied:
+            return readiness.child(self.applied[step.gto])
+        if step.action is syncplan.Action.NOTHING and step.gto in existing:
+            return readiness.child(existing[step.gto])
+        return readiness.pending(step.body)
 
     def _summarize(
         self,
@@ -467,6 +483,8 @@ class Sync:
     def _write_all(self, steps: Sequence[syncplan.Step]) -> list[synccalc.ObjectResult]:
         """Write the GitTrackObjects that need it, ``WRITERS`` at a time; results in order."""
         pending = [step for step in steps if step.action is not syncplan.Action.NOTHING]
+        applies_here = "apply" in self.rt.settings.queues  # else the apply workers' work
+        self.in_place = applies_here and len(pending) <= IN_PLACE_MAX
         with concurrent.futures.ThreadPoolExecutor(
             max_workers=max(1, min(WRITERS, len(pending))), thread_name_prefix="faros-write"
         ) as pool:
@@ -477,18 +495,20 @@ class Sync:
         """Create or update one GitTrackObject; the result counts it (spec 2.6 steps 5-9)."""
         resource = discovery.own(step.gto.kind)
         name = step.gto.name
+        written: dict[str, Any] | None = None
+        in_place = self._mark(step)
         try:
             if step.action is syncplan.Action.CREATE:
                 self.reporter.event(Reason.CREATE_STARTED, f"Creating child '{name}'")
                 try:
-                    self.rt.kube.request(
+                    written = self.rt.kube.request(
                         "POST", resource.path(namespace=step.gto.namespace), body=step.body
                     )
                 except kube_errors.AlreadyExists:
                     return self._taken(step)  # not ours to see by label: whose is it?
                 self.reporter.event(Reason.CREATE_SUCCESSFUL, f"Created child '{name}'")
             elif step.action is syncplan.Action.UPDATE:
-                self.rt.kube.request(
+                written = self.rt.kube.request(
                     "PATCH",
                     resource.path(namespace=step.gto.namespace, name=name),
                     body=syncplan.update_patch(step.body, finalizers=step.finalizers),
@@ -506,9 +526,25 @@ class Sync:
                 namespace_missing=isinstance(error, kube_errors.NotFound),
             )  # fmt: skip
             return synccalc.ObjectResult(step.gto, synccalc.Outcome.FAILED, message)
+        if in_place and written is not None and recheck.status_need(written) is not None:
+            applied = apply.in_place(self.rt, written, owner=self.gittrack)
+            with self._guard:
+                self.applied[step.gto] = applied.gto
         in_sync = step.action is syncplan.Action.NOTHING and step.in_sync
         outcome = synccalc.Outcome.IN_SYNC if in_sync else synccalc.Outcome.APPLIED
         return synccalc.ObjectResult(step.gto, outcome)
+
+    def _mark(self, step: syncplan.Step) -> bool:
+        """Before writing ``step`` in place, tell the watchers its apply follows in this task
+        (``recheck.IN_PLACE``); True when marked, so the apply is done here."""
+        if not self.in_place or step.action is syncplan.Action.NOTHING:
+            return False
+        try:
+            self.rt.locks.note(identity.in_place_key(step.gto), recheck.IN_PLACE,
+                               ttl=apply.IN_PLACE_TTL)  # fmt: skip
+        except errors.Unreachable:
+            return False  # the watchers queue its apply task, as for a bigger sync
+        return True
 
     def _taken(self, step: syncplan.Step) -> synccalc.ObjectResult:
         """The GitTrackObject to create exists: update it when this GitTrack controls it

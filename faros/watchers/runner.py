@@ -143,6 +143,8 @@ class Watchers:
         """Each GitTrackObject held, by its second in the period."""
         self._settling: dict[identity.ObjectKey, tuple[str, float]] = {}
         """Child events waiting for the apply writing their child: (version, since)."""
+        self._placing: dict[identity.ObjectKey, float] = {}
+        """GitTrackObject events waiting for the sync applying them in place: since when."""
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -369,12 +371,26 @@ class Watchers:
         needed = recheck.event_needs_apply(
             obj, old_generation=None if old is None else old.generation
         )
-        if needed and (prune.needs_release(obj) or not self._is_suspended(owner)):
+        wanted = needed and (prune.needs_release(obj) or not self._is_suspended(owner))
+        if wanted and not self._placed_by_sync(key, obj):
             self.dispatcher.apply(key)
         if old is not None and old.progress != held.progress and owner is not None:
             self.dispatcher.refresh(owner)  # readiness and counters follow the children
         if not watched:
             self._follow_children()
+
+    def _placed_by_sync(self, key: identity.ObjectKey, gto: dict[str, Any]) -> bool:
+        """True when a sync marked ``gto`` as applied in place (``recheck.IN_PLACE``): its
+        event then waits, in :meth:`settle`, for the status that apply writes."""
+        if gto.get("metadata", {}).get("deletionTimestamp"):
+            return False
+        [mark] = self.noted([identity.in_place_key(key)])
+        applied = recheck.status_need(gto) is None
+        verdict = recheck.in_place_event(mark, applied=applied, waited=0.0)
+        if verdict is recheck.Verdict.SETTLE:
+            with self._lock:
+                self._placing.setdefault(key, time.monotonic())
+        return verdict is not recheck.Verdict.APPLY
 
     def _follow_children(self) -> None:
         """Watch every child kind some GitTrackObject holds; stop watching the others.
@@ -431,8 +447,37 @@ class Watchers:
             self.dispatcher.apply(owner)
 
     def settle(self) -> int:
-        """Decide the child events that waited for an apply's note; return how many were
-        queued. An event of the apply's own write is dropped, any other queues an apply."""
+        """Decide the child events that waited for an apply's note, and the GitTrackObject
+        events that waited for a sync's apply in place; return how many applies were queued.
+        An event of the apply's own write is dropped, any other queues an apply."""
+        return self._settle_children() + self._settle_placed()
+
+    def _settle_placed(self) -> int:
+        with self._lock:
+            waiting = dict(self._placing)
+            watches = {kind: each.watcher for kind, each in self._main.items()}
+        if not waiting:
+            return 0
+        keys = list(waiting)
+        marks = self.noted([identity.in_place_key(key) for key in keys])
+        now, queued = time.monotonic(), 0
+        for key, mark in zip(keys, marks, strict=True):
+            watcher = watches.get(key.kind)
+            gto = None if watcher is None else watcher.known.get((key.namespace, key.name))
+            applied = gto is None or recheck.status_need(gto) is None
+            verdict = recheck.in_place_event(mark, applied=applied, waited=now - waiting[key])
+            if verdict is recheck.Verdict.SETTLE:
+                continue
+            with self._lock:
+                if self._placing.get(key) == waiting[key]:
+                    del self._placing[key]
+            if verdict is recheck.Verdict.APPLY and self.dispatcher.apply(key):
+                logger.info("apply in place not done: apply queued",
+                            extra={"gto": key.namespaced_name})  # fmt: skip
+                queued += 1
+        return queued
+
+    def _settle_children(self) -> int:
         with self._lock:
             waiting = dict(self._settling)
         if not waiting:

@@ -18,10 +18,12 @@ import time
 
 import redis
 
-from faros.core import identity
+from faros.core import identity, recheck
+from tests.harness import webhook
 from tests.harness.apps import App
 from tests.harness.shape import Shape, wait_ready
 from tests.harness.wait import eventually
+from tests.harness.webhook import Behaviour
 
 OBJECTS = 150
 ROUNDS = 10
@@ -66,3 +68,42 @@ def test_killing_a_worker_mid_sync_leaves_no_object_behind(
 
 def _held(broker: redis.Redis, lock: str) -> None:
     assert broker.exists(lock), "the sync has not taken its lock yet"
+
+
+def test_a_worker_killed_while_its_sync_applies_in_place_leaves_the_applies_to_the_watchers(
+    kube, worker_settings, git_root, git_servers, namespace, tmp_path
+):
+    """A small sync applies its objects itself, each marked so that its watch event queues no
+    apply task. Its worker is killed with SIGKILL while a real admission webhook holds the
+    first child's create (past the webhook's timeout: the create fails): nothing will clear
+    the marks or write the statuses. The watchers queue the applies once the marks have
+    waited ``SETTLE_WAIT``, and the other worker converges them: well before the sync's
+    message is redelivered (and that sync finds its GitTrackObjects written, nothing to do)
+    or the re-check's period (10 minutes) comes round."""
+    app = App(kube, git_root, git_servers, namespace, count=3)
+    with (
+        webhook.FailingWebhook() as hook,
+        webhook.guarding(kube, hook, namespace=namespace, resources=[], timeout_seconds=5),
+    ):
+        hook.hang(1, seconds=8)
+        shape = Shape(worker_settings, tmp_path, beat_prefix=f"faros:beat:{secrets.token_hex(3)}:",
+                      sync_period="10m")  # fmt: skip
+        with shape:
+            wait_ready(shape)
+            app.track()
+            eventually(lambda: _hanging(hook), timeout=60, interval=0.02)
+            victim = shape.last_received("faros.sync")
+            assert victim is not None
+            shape.kill(victim)
+            killed_at = time.monotonic()
+            eventually(lambda: app.assert_holds("0"), timeout=90, interval=0.5)
+            healed_after = time.monotonic() - killed_at
+            print(f"\nconverged {healed_after:.1f}s after the kill")
+            assert healed_after < recheck.SETTLE_WAIT + 20, "not healed by the watchers"
+            assert "apply in place not done" in shape.log("watch-1").read_text()
+            shape.start(victim)
+            shape.assert_alive()
+
+
+def _hanging(hook: webhook.FailingWebhook) -> None:
+    assert hook.count(Behaviour.HANG) == 1, "no child create has reached the webhook yet"

@@ -156,6 +156,11 @@ def lists_since(cluster: Cluster, mark: int) -> list[str]:
     ]
 
 
+def gets_since(cluster: Cluster, mark: int) -> list[str]:
+    """Request URIs of the reads of one object by name audited after ``mark``."""
+    return [str(e.get("requestURI", "")) for e in _audited(cluster, mark) if e.get("verb") == "get"]
+
+
 def _audited(cluster: Cluster, mark: int) -> list[dict[str, Any]]:
     if cluster.audit_log is None:
         raise AssertionError("no audit log: USE_EXISTING_CLUSTER runs cannot count requests")

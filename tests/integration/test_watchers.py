@@ -448,3 +448,51 @@ def test_a_sync_lost_with_its_event_is_queued_by_the_schedule_reconcile(
 
 def _both_known(made: runner.Watchers, *keys: identity.ObjectKey) -> None:
     assert all(key in made._gittracks for key in keys), made._gittracks
+
+
+def test_a_gittrackobject_applied_in_place_queues_no_apply_unless_that_apply_failed(
+    kube, cluster, rt, namespace
+):
+    """A sync that applies the GitTrackObjects it writes marks each first: the watch event
+    of the write waits for the status the sync's apply writes, and queues nothing. When that
+    apply did not finish (the sync cleared the mark), the event queues an apply task."""
+    objects = Objects(kube, rt)
+    notes: dict[str, str] = {}  # the marks; the applies' own notes are in rt.locks
+
+    def noted(keys):
+        return [
+            notes.get(key, value) for key, value in zip(keys, rt.locks.noted(keys), strict=True)
+        ]
+
+    made, recorded = watchers(kube, cluster, namespace, noted=noted)
+    made.start()
+    try:
+        placed_key = identity.gto_key(namespace=namespace, name="configmap-placed")
+        notes[identity.in_place_key(placed_key)] = recheck.IN_PLACE
+        placed = objects.put(configmap(namespace, "placed"), namespace=namespace)
+        eventually(lambda: _placing(made, placed_key), timeout=20)
+        objects.apply(placed)  # as the sync's apply: the child, then the status
+        eventually(lambda: _not_placing(made, placed_key), timeout=20)
+
+        failed_key = identity.gto_key(namespace=namespace, name="configmap-failed")
+        notes[identity.in_place_key(failed_key)] = recheck.IN_PLACE
+        objects.put(configmap(namespace, "failed"), namespace=namespace)
+        eventually(lambda: _placing(made, failed_key), timeout=20)
+        assert recorded.applies == []
+        notes[identity.in_place_key(failed_key)] = ""  # the apply in place did not finish
+        eventually(lambda: _all_queued(recorded, [failed_key]), timeout=20)
+        assert recorded.applies == [failed_key], "the one applied in place queued nothing"
+
+        plain = objects.put(configmap(namespace, "plain"), namespace=namespace)  # not marked
+        plain_key = identity.gto_key(namespace=namespace, name=plain["metadata"]["name"])
+        eventually(lambda: _all_queued(recorded, [plain_key]), timeout=20)
+    finally:
+        made.shutdown()
+
+
+def _placing(made: runner.Watchers, key: identity.ObjectKey) -> None:
+    assert key in made._placing
+
+
+def _not_placing(made: runner.Watchers, key: identity.ObjectKey) -> None:
+    assert key not in made._placing

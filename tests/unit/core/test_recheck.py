@@ -188,3 +188,16 @@ def test_only_a_not_applied_object_trusts_its_pending_apply():
     assert not recheck.overrides_pending(recheck.Need.NOT_APPLIED)
     for need in (recheck.Need.MOVED, recheck.Need.MISSING, recheck.Need.RELEASE):
         assert recheck.overrides_pending(need)
+
+
+def test_a_gto_event_of_a_sync_applying_in_place_waits_for_the_status_it_writes():
+    mark = recheck.IN_PLACE
+    assert recheck.in_place_event(mark, applied=False, waited=0.0) is recheck.Verdict.SETTLE
+    assert recheck.in_place_event(mark, applied=True, waited=0.0) is recheck.Verdict.OWN
+    waited = recheck.SETTLE_WAIT + 0.1  # the sync died before its apply: queued after all
+    assert recheck.in_place_event(mark, applied=False, waited=waited) is recheck.Verdict.APPLY
+
+
+@pytest.mark.parametrize("mark", ["", None], ids=["cleared-after-a-failure", "never-marked"])
+def test_a_gto_event_without_the_in_place_mark_queues_an_apply_at_once(mark):
+    assert recheck.in_place_event(mark, applied=False, waited=0.0) is recheck.Verdict.APPLY
