@@ -77,7 +77,8 @@ def test_a_worker_killed_while_its_sync_applies_in_place_leaves_the_applies_to_t
     apply task. Its worker is killed with SIGKILL while a real admission webhook holds the
     first child's create (past the webhook's timeout: the create fails): nothing will clear
     the marks or write the statuses. The watchers queue the applies once the marks have
-    waited ``SETTLE_WAIT``, and the other worker converges them: well before the sync's
+    waited ``SETTLE_WAIT``, and the other worker converges them once the dead worker's child
+    locks expire (``FAROS_LOCK_TTL``, shortened here to 6 s): well before the sync's
     message is redelivered (and that sync finds its GitTrackObjects written, nothing to do)
     or the re-check's period (10 minutes) comes round."""
     app = App(kube, git_root, git_servers, namespace, count=3)
@@ -87,7 +88,7 @@ def test_a_worker_killed_while_its_sync_applies_in_place_leaves_the_applies_to_t
     ):
         hook.hang(1, seconds=8)
         shape = Shape(worker_settings, tmp_path, beat_prefix=f"faros:beat:{secrets.token_hex(3)}:",
-                      sync_period="10m")  # fmt: skip
+                      sync_period="10m", env={"FAROS_LOCK_TTL": "6"})  # fmt: skip
         with shape:
             wait_ready(shape)
             app.track()
