@@ -9,8 +9,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from faros.api import names
 from faros.kube import client, errors
 from tests.harness import cluster as cluster_harness
+
+RETIRED = (
+    "/api/v1/namespaces/{namespace}/configmaps",
+    "/apis/apps/v1/namespaces/{namespace}/deployments",
+    f"/apis/{names.API_VERSION}/namespaces/{{namespace}}/gittrackobjects",
+    f"/apis/{names.API_VERSION}/namespaces/{{namespace}}/gittracks",
+)
+"""What a retired namespace's collections are emptied of, children before their owners
+(Services have no collection delete: the namespace takes them)."""
 
 
 @dataclasses.dataclass
@@ -61,8 +71,16 @@ class Context:
                 self.retire(name)
 
     def retire(self, name: str) -> None:
-        """Delete the namespace ``name`` and wait until it is gone: a Faros column's GitTracks
-        and objects must not stay for the next column's watchers to sync and hold."""
+        """Delete the namespace ``name`` and wait until it is gone, and the garbage collector
+        with it: a Faros column's GitTracks and objects must not stay for the next column's
+        watchers to sync and hold, nor its collection load the API server the next one uses.
+
+        Children go first, then their owners (the column's Faros processes have stopped): an
+        owner deleted while its dependents exist queues each of them in the collector, which
+        looks them up at its client's rate limit long after the namespace is gone."""
+        for collection in RETIRED:
+            with contextlib.suppress(errors.ApiError):  # a kind without deletecollection
+                self.kube.request("DELETE", collection.format(namespace=name), timeout=300)
         with contextlib.suppress(errors.NotFound):
             self.kube.request("DELETE", f"/api/v1/namespaces/{name}")
         deadline = time.monotonic() + self.timeout
@@ -72,6 +90,7 @@ class Context:
             except errors.NotFound:
                 if name in self.namespaces:
                     self.namespaces.remove(name)
+                cluster_harness.wait_collector_caught_up(self.kube, timeout=self.timeout)
                 return
             time.sleep(1.0)
         raise TimeoutError(f"namespace {name} still exists after {self.timeout:.0f}s")

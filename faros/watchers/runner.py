@@ -100,6 +100,14 @@ class _Watch:
     """The child kind's resource (child watches only)."""
 
 
+def _child_verdict(
+    _owner: identity.ObjectKey, waiting: tuple[str, float], noted: str | None, now: float
+) -> recheck.Verdict:
+    """A child event waiting (version, since) for the note of the apply writing it."""
+    version, since = waiting
+    return recheck.child_event(version, noted=noted, waited=now - since)
+
+
 def _keep(kind: str, *, child: bool) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
     """What a watch holds of each object: a child's metadata, a GitTrackObject's status and
     the identity of its child, the rest of our kinds but their managedFields."""
@@ -450,52 +458,48 @@ class Watchers:
         """Decide the child events that waited for an apply's note, and the GitTrackObject
         events that waited for a sync's apply in place; return how many applies were queued.
         An event of the apply's own write is dropped, any other queues an apply."""
-        return self._settle_children() + self._settle_placed()
+        children = self._settle(self._settling, identity.seen_key, _child_verdict)
+        placed = self._settle(self._placing, identity.in_place_key, self._placed_verdict)
+        for key in placed:
+            logger.info("apply in place not done: apply queued",
+                        extra={"gto": key.namespaced_name})  # fmt: skip
+        return len(children) + len(placed)
 
-    def _settle_placed(self) -> int:
+    def _settle(
+        self, waiting_in: dict[identity.ObjectKey, Any],
+        note_key: Callable[[identity.ObjectKey], str],
+        decide: Callable[[identity.ObjectKey, Any, str | None, float], recheck.Verdict],
+    ) -> list[identity.ObjectKey]:  # fmt: skip
+        """Decide the events waiting in ``waiting_in`` from the notes under ``note_key`` (one
+        MGET); drop the decided ones; return the keys whose apply was queued."""
         with self._lock:
-            waiting = dict(self._placing)
-            watches = {kind: each.watcher for kind, each in self._main.items()}
+            waiting = dict(waiting_in)
         if not waiting:
-            return 0
+            return []
         keys = list(waiting)
-        marks = self.noted([identity.in_place_key(key) for key in keys])
-        now, queued = time.monotonic(), 0
-        for key, mark in zip(keys, marks, strict=True):
-            watcher = watches.get(key.kind)
-            gto = None if watcher is None else watcher.known.get((key.namespace, key.name))
-            applied = gto is None or recheck.status_need(gto) is None
-            verdict = recheck.in_place_event(mark, applied=applied, waited=now - waiting[key])
+        notes = self.noted([note_key(key) for key in keys])
+        now, queued = time.monotonic(), []
+        for key, note in zip(keys, notes, strict=True):
+            verdict = decide(key, waiting[key], note, now)
             if verdict is recheck.Verdict.SETTLE:
                 continue
             with self._lock:
-                if self._placing.get(key) == waiting[key]:
-                    del self._placing[key]
+                if waiting_in.get(key) == waiting[key]:
+                    del waiting_in[key]
             if verdict is recheck.Verdict.APPLY and self.dispatcher.apply(key):
-                logger.info("apply in place not done: apply queued",
-                            extra={"gto": key.namespaced_name})  # fmt: skip
-                queued += 1
+                queued.append(key)
         return queued
 
-    def _settle_children(self) -> int:
+    def _placed_verdict(
+        self, key: identity.ObjectKey, since: float, mark: str | None, now: float
+    ) -> recheck.Verdict:
+        """A GitTrackObject event waiting for a sync's apply in place: done once the status
+        the watch holds says it was applied as it is."""
         with self._lock:
-            waiting = dict(self._settling)
-        if not waiting:
-            return 0
-        owners = list(waiting)
-        noted = self.noted([identity.seen_key(owner) for owner in owners])
-        now, queued = time.monotonic(), 0
-        for owner, version_noted in zip(owners, noted, strict=True):
-            version, since = waiting[owner]
-            verdict = recheck.child_event(version, noted=version_noted, waited=now - since)
-            if verdict is recheck.Verdict.SETTLE:
-                continue
-            with self._lock:
-                if self._settling.get(owner) == (version, since):
-                    del self._settling[owner]
-            if verdict is recheck.Verdict.APPLY and self.dispatcher.apply(owner):
-                queued += 1
-        return queued
+            running = self._main.get(key.kind)
+        gto = None if running is None else running.watcher.known.get((key.namespace, key.name))
+        applied = gto is None or recheck.status_need(gto) is None
+        return recheck.in_place_event(mark, applied=applied, waited=now - since)
 
     def _settle_loop(self) -> None:
         while not self.stop.wait(SETTLE_TICK):
