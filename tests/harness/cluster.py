@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,10 +126,28 @@ def wait_collector_caught_up(kube: client.Kube, *, timeout: float) -> None:
 
 
 def audit_lines(cluster: Cluster) -> int:
-    """How many entries the audit log holds now (a mark for ``writes_since``)."""
+    """How many entries the audit log holds (a mark for ``writes_since``), once it has
+    grown by nothing for ``AUDIT_QUIET`` seconds (at most ``AUDIT_SETTLE``): the API server
+    writes a request's entry when its response is complete, just after the client read the
+    response, so the last requests before the mark could otherwise be counted after it."""
     if cluster.audit_log is None or not cluster.audit_log.exists():
         return 0
-    with cluster.audit_log.open("rb") as log:
+    deadline = time.monotonic() + AUDIT_SETTLE
+    count = _count_lines(cluster.audit_log)
+    while time.monotonic() < deadline:
+        time.sleep(AUDIT_QUIET)
+        count, before = _count_lines(cluster.audit_log), count
+        if count == before:
+            break
+    return count
+
+
+AUDIT_QUIET = 0.3
+AUDIT_SETTLE = 3.0
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as log:
         return sum(1 for _ in log)
 
 

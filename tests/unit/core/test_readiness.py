@@ -134,3 +134,16 @@ def test_conditions_are_set_on_the_status_and_keep_their_times():
     assert first == later
     assert {c["type"] for c in first["conditions"]} >= {"Ready", "Reconciling", "Stalled"}
     assert first["objectsHealthy"] == 2
+
+
+def test_objects_in_sync_count_applied_children_but_never_more_than_were_applied():
+    status = synced(objectsApplied=2, objectsInSync=0)
+    counted = readiness.with_readiness(status, assess([child(), child("Service web")]), now=NOW)
+    assert counted["objectsInSync"] == 2
+    one = readiness.with_readiness(status, assess([child(), child(applied=False)]), now=NOW)
+    assert one["objectsInSync"] == 1
+    capped = synced(objectsApplied=1, objectsInSync=0)
+    assert readiness.with_readiness(capped, assess([child(), child()]), now=NOW)[
+        "objectsInSync"] == 1  # fmt: skip
+    unknown = readiness.assess(status=status, generation=1, children=None)
+    assert readiness.with_readiness(status, unknown, now=NOW)["objectsInSync"] == 0  # kept
