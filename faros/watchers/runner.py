@@ -359,6 +359,7 @@ class Watchers:
             with self._lock:
                 gone = self._gtos.pop(key, None) is not None
                 self._slots.discard(key)
+                self._placing.pop(key, None)
             if gone:
                 self._follow_children()
             owner = routing.owning_gittrack(obj)
@@ -372,17 +373,22 @@ class Watchers:
         child_kind = routing.child_kind(obj)  # one decode per event, never of every GTO
         owner = routing.owning_gittrack(obj)
         held = _Held(routing.generation(obj), child_kind, routing.progress(obj), owner)
+        applied = recheck.status_need(obj) is None
         with self._lock:
             old = self._gtos.get(key)
             self._gtos[key] = held
             watched = child_kind is None or child_kind in self._children
+            # The status of an apply in place: the sync that made it writes the GitTrack's
+            # readiness itself, so no refresh (a sync that died is delivered again).
+            placed = applied and self._placing.pop(key, None) is not None
         needed = recheck.event_needs_apply(
             obj, old_generation=None if old is None else old.generation
         )
         wanted = needed and (prune.needs_release(obj) or not self._is_suspended(owner))
         if wanted and not self._placed_by_sync(key, obj):
             self.dispatcher.apply(key)
-        if old is not None and old.progress != held.progress and owner is not None:
+        moved = old is not None and old.progress != held.progress
+        if moved and owner is not None and not placed:
             self.dispatcher.refresh(owner)  # readiness and counters follow the children
         if not watched:
             self._follow_children()
@@ -514,9 +520,12 @@ class Watchers:
             gto_watches = {kind: each.watcher for kind, each in self._main.items()
                            if kind in routing.GTO_KINDS}  # fmt: skip
             keys = self._slots.due(since=since, until=until)
+            placing = set(self._placing)
         due: list[tuple[identity.ObjectKey, dict[str, Any]]] = []
         # Only the GitTrackObjects whose second of the period fell in the window are read.
         for key in keys:
+            if key in placing:
+                continue  # its apply in place is under way, or queued when it is not done
             watcher = gto_watches.get(key.kind)
             gto = None if watcher is None else watcher.known.get((key.namespace, key.name))
             if gto is None:

@@ -7,6 +7,7 @@ itself is tested in test_dispatch.py and end to end in the scenarios).
 from __future__ import annotations
 
 import base64
+import secrets
 import threading
 import time
 from typing import Any
@@ -16,7 +17,8 @@ from faros.api import names
 from faros.core import identity, recheck, routing, syncplan
 from faros.kube import client
 from faros.watchers import runner
-from tests.harness import gtos
+from tests.harness import gitrepos, gtos
+from tests.harness.git_servers import Transport
 from tests.harness.gtos import Objects
 from tests.harness.wait import eventually
 
@@ -479,6 +481,7 @@ def test_a_gittrackobject_applied_in_place_queues_no_apply_unless_that_apply_fai
         objects.put(configmap(namespace, "failed"), namespace=namespace)
         eventually(lambda: _placing(made, failed_key), timeout=20)
         assert recorded.applies == []
+        assert everything_due(made) == 0, "the re-check leaves it to the apply in place"
         notes[identity.in_place_key(failed_key)] = ""  # the apply in place did not finish
         eventually(lambda: _all_queued(recorded, [failed_key]), timeout=20)
         assert recorded.applies == [failed_key], "the one applied in place queued nothing"
@@ -496,3 +499,37 @@ def _placing(made: runner.Watchers, key: identity.ObjectKey) -> None:
 
 def _not_placing(made: runner.Watchers, key: identity.ObjectKey) -> None:
     assert key not in made._placing
+
+
+def test_a_small_sync_leaves_the_watchers_nothing_to_queue(
+    kube, cluster, rt, tracks, git_root, git_servers, namespace
+):
+    """Against the real API server and Redis, watchers running: a sync that applies its three
+    objects in place queues no apply (its writes' events wait for its statuses) and no
+    refresh (its own status write counts them). Before, each object cost an apply task and
+    each GitTrack a refresh that read all its GitTrackObjects again."""
+    made, recorded = watchers(kube, cluster, namespace, noted=rt.locks.noted)
+    made.start()
+    try:
+        manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {}, namespace: {}}}\n"
+        files = {f"{name}.yaml": manifest.format(name, namespace) for name in ("a", "b", "c")}
+        repo = gitrepos.make_repo(git_root, f"quiet-{secrets.token_hex(3)}", [files])
+        key = tracks.create(reference="master", namespace=namespace,
+                            repository=git_servers.url(repo, Transport.FILE))  # fmt: skip
+        status = tracks.sync(key)
+        assert status["objectsInSync"] == 3
+        eventually(lambda: _children_seen(made, namespace, 3), timeout=20)
+        eventually(lambda: _statuses_seen(made, namespace, 3), timeout=20)
+        time.sleep(1.0)  # any late event, and the settle loop's decisions
+        assert recorded.applies == []
+        assert recorded.refreshes == []
+        assert made._placing == {}
+    finally:
+        made.shutdown()
+
+
+def _statuses_seen(made: runner.Watchers, namespace: str, count: int) -> None:
+    running = made._main[names.GITTRACKOBJECT]
+    seen = [gto for (space, _), gto in running.watcher.known.items()
+            if space == namespace and recheck.status_need(gto) is None]  # fmt: skip
+    assert len(seen) == count
