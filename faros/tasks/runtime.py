@@ -11,6 +11,7 @@ import dataclasses
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,17 +90,22 @@ class Runtime:
         if self.sync_slots <= 0:
             yield True
             return
-        for index in range(self.sync_slots):
-            with (self.store.root / f"sync-slot-{index}.lock").open("w") as handle:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue
-                try:
-                    yield True
-                finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
-                return
+        deadline = time.monotonic() + SLOT_WAIT
+        while True:
+            for index in range(self.sync_slots):
+                with (self.store.root / f"sync-slot-{index}.lock").open("w") as handle:
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue
+                    try:
+                        yield True
+                    finally:
+                        fcntl.flock(handle, fcntl.LOCK_UN)
+                    return
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(SLOT_POLL)
         yield False
 
     def close(self) -> None:
@@ -116,6 +122,13 @@ class Runtime:
 _current: Runtime | None = None
 _settings: config.Settings | None = None
 _guard = threading.Lock()
+
+
+SLOT_WAIT = 0.1
+"""Seconds a sync waits for a free sync slot before it is queued again: during a wave of
+syncs the pool's spare process otherwise re-queues one sync after another (each a message
+sent, received and acknowledged); an apply waits at most this long for that process."""
+SLOT_POLL = 0.02
 
 
 def configure(settings: config.Settings) -> None:
