@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
@@ -37,23 +38,8 @@ def test_slots_are_shared_and_freed(tmp_path):
 
 def test_threads_of_one_process_share_the_slots(tmp_path):
     rt = _runtime(tmp_path, slots=1)
-    held, release = threading.Event(), threading.Event()
-
-    def holder() -> None:
-        with rt.sync_slot() as slot:
-            assert slot is True
-            held.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    try:
-        assert held.wait(10)
-        with rt.sync_slot() as other:
-            assert other is False, "the threads pool's other thread is kept for applies"
-    finally:
-        release.set()
-        thread.join()
+    with _held_by_another_thread(rt), rt.sync_slot() as other:
+        assert other is False, "the threads pool's other thread is kept for applies"
     with rt.sync_slot() as again:
         assert again is True
 
@@ -62,6 +48,15 @@ def test_a_slot_freed_within_the_wait_is_taken_instead_of_queuing_the_sync_again
     """During a wave of syncs the pool's spare thread waited for nothing: it re-queued sync
     after sync (1,751 messages for 300 syncs). It now waits ``SLOT_WAIT`` for a slot."""
     rt = _runtime(tmp_path, slots=1)
+    with _held_by_another_thread(rt) as release:
+        threading.Timer(runtime.SLOT_WAIT / 4, release.set).start()
+        with rt.sync_slot() as freed:
+            assert freed is True, "the slot freed while this sync waited for one"
+
+
+@contextlib.contextmanager
+def _held_by_another_thread(rt: runtime.Runtime) -> Iterator[threading.Event]:
+    """The only slot, held by another thread until the yielded event is set (or the end)."""
     held, release = threading.Event(), threading.Event()
 
     def holder() -> None:
@@ -74,9 +69,7 @@ def test_a_slot_freed_within_the_wait_is_taken_instead_of_queuing_the_sync_again
     thread.start()
     try:
         assert held.wait(10)
-        threading.Timer(runtime.SLOT_WAIT / 4, release.set).start()
-        with rt.sync_slot() as freed:
-            assert freed is True, "the slot freed while this sync waited for one"
+        yield release
     finally:
         release.set()
         thread.join()
