@@ -121,7 +121,7 @@ def in_place(rt: runtime.Runtime, gto: dict[str, Any], *, owner: dict[str, Any])
 
     result = measured("apply", work, attempt=0)
     if result.outcome is not Outcome.DONE:
-        key = _key_of(gto)
+        key = routing.key_of(gto)
         try:
             rt.locks.note(identity.in_place_key(key), "", ttl=IN_PLACE_TTL)
         except errors.Unreachable as error:  # the mark expires; the watchers queue it then
@@ -132,11 +132,6 @@ def in_place(rt: runtime.Runtime, gto: dict[str, Any], *, owner: dict[str, Any])
 
 IN_PLACE_TTL = 60.0
 """Seconds a sync's ``in_place_key`` mark lives (the watchers read it at the write's event)."""
-
-
-def _key_of(gto: dict[str, Any]) -> identity.ObjectKey:
-    meta = gto["metadata"]
-    return identity.gto_key(namespace=str(meta.get("namespace", "")), name=str(meta["name"]))
 
 
 def _apply(
@@ -154,7 +149,7 @@ def _applying(
     rt: runtime.Runtime, gto: dict[str, Any], reporter: report.Reporter, *,
     owner: dict[str, Any] | None, attempt: int,
 ) -> Result:  # fmt: skip
-    key, now = _key_of(gto), reporter.now
+    key, now = routing.key_of(gto), reporter.now
     if gto["metadata"].get("deletionTimestamp"):
         return _deleting(rt, gto, reporter, owner=owner, attempt=attempt)
     if suspension.is_suspended(owner):
