@@ -47,16 +47,16 @@ DEFAULT_STOP_TIMEOUT = 20.0
 AUDIT_LOG_MAX_MB = 1024 * 1024
 """The audit log's size before the API server would rotate it: 1 TiB, that is never."""
 
-# Writes, and lists of Faros's own kinds, at Metadata level: lets tests count the writes a
-# reconcile made and what it read in bulk, as the API server saw them, without trusting our
-# own counters.
+# Writes, and reads (gets and lists) of Faros's own kinds, at Metadata level: lets tests
+# count the writes a reconcile made and what it read, as the API server saw them, without
+# trusting our own counters.
 AUDIT_POLICY = """\
 apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: ["RequestReceived"]
 rules:
   - level: Metadata
-    verbs: ["list"]
+    verbs: ["get", "list"]
     resources:
       - group: faros.pusher.com
   - level: None

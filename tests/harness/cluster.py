@@ -160,7 +160,7 @@ def writes_since(cluster: Cluster, mark: int) -> list[dict[str, Any]]:
         entry
         for entry in _audited(cluster, mark)
         if entry.get("verb") in WRITES
-        and not str(entry.get("userAgent", "")).startswith("kube-controller-manager")
+        and not _by_controller_manager(entry)
         and "dryRun=All" not in str(entry.get("requestURI", ""))
     ]
 
@@ -176,8 +176,17 @@ def lists_since(cluster: Cluster, mark: int) -> list[str]:
 
 
 def gets_since(cluster: Cluster, mark: int) -> list[str]:
-    """Request URIs of the reads of one object by name audited after ``mark``."""
-    return [str(e.get("requestURI", "")) for e in _audited(cluster, mark) if e.get("verb") == "get"]
+    """Request URIs of the reads by name of Faros's own kinds audited after ``mark``, except
+    the controller-manager's (its garbage collector reads an owner it has not seen yet)."""
+    return [
+        str(entry.get("requestURI", ""))
+        for entry in _audited(cluster, mark)
+        if entry.get("verb") == "get" and not _by_controller_manager(entry)
+    ]
+
+
+def _by_controller_manager(entry: dict[str, Any]) -> bool:
+    return str(entry.get("userAgent", "")).startswith("kube-controller-manager")
 
 
 def _audited(cluster: Cluster, mark: int) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from faros.api import names
-from faros.kube import reads
+from faros.kube import discovery, reads
 from tests.harness import cluster as cluster_harness
 
 
@@ -31,3 +31,15 @@ def test_objects_are_read_in_pages_and_reduced_as_they_arrive(
     whole = reads.list_own(kube, names.GITTRACK, namespace=namespace)
     assert sorted(obj["metadata"]["name"] for obj in whole) == made
     assert all("managedFields" not in obj["metadata"] for obj in whole)
+
+
+def test_a_read_by_name_is_audited_so_tests_can_count_it(kube, cluster, tracks, namespace):
+    key = tracks.create(reference="master", namespace=namespace)
+    mark = cluster_harness.audit_lines(cluster)
+
+    kube.request("GET", discovery.own(key.kind).path(namespace=namespace, name=key.name))
+    kube.request("GET", f"/api/v1/namespaces/{namespace}")  # not one of Faros's kinds
+
+    assert cluster_harness.gets_since(cluster, mark) == [
+        f"/apis/{names.API_VERSION}/namespaces/{namespace}/gittracks/{key.name}"
+    ]
