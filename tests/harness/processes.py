@@ -4,18 +4,51 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
+import threading
 from pathlib import Path
 
 
 def free_port() -> int:
-    """A loopback TCP port that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A loopback TCP port that was free a moment ago, below the kernel's ephemeral range.
+
+    A port the kernel handed out (``bind`` to port 0) comes from the range it also gives
+    every outgoing connection: between this call and the server's own bind, a client
+    connection of any process could take it ("Address already in use"). Ports below that
+    range are only ever taken by an explicit bind; none is handed out twice by this process.
+    """
+    low = _ephemeral_low()
+    for _ in range(1000):
+        port = random.randrange(max(1024, low - PORTS), low)  # noqa: S311
+        with _handed_guard:
+            if port in _handed:
+                continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        with _handed_guard:
+            _handed.add(port)
         return port
+    raise RuntimeError(f"no free loopback port below {low}")
+
+
+PORTS = 12000
+"""How many ports below the ephemeral range ``free_port`` picks from."""
+_handed: set[int] = set()
+_handed_guard = threading.Lock()
+
+
+def _ephemeral_low() -> int:
+    """The first port of the kernel's ephemeral range (Linux's default when unknown)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def spawn(
