@@ -4,24 +4,34 @@ Raw HTTP/1.1 keep-alive ``POST``s of the manifests' JSON, from ``THREADS`` threa
 its own connection, with the kubeconfig's bearer token and CA: no schema, no patch, no
 client library. Faros's create time as a fraction of this one says how much of what the
 machine can do it uses.
+
+The design limit (:func:`create_tracked`) is the same client making, per object, the three
+writes Faros's API asks for at the least: the GitTrackObject, the object, the GitTrackObject's
+status. What Faros loses against it is its own; what it loses against the physical limit
+beyond that is the cost of keeping the GitTrackObject API.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import datetime
 import http.client
 import json
 import ssl
 import threading
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bench import observe
+from bench.context import Context
+from faros.api import conditions, names
+from faros.core import identity, rules, syncplan
+from faros.kube import client, discovery
 
 THREADS = 16
 """More than the API server's two cores can use: the limit is the server's, not the client's."""
@@ -31,35 +41,129 @@ COLLECTIONS = {"ConfigMap": "configmaps", "Service": "services", "Deployment": "
 
 def create(kubeconfig: Path, bodies: Sequence[dict[str, Any]], *, threads: int = THREADS) -> float:
     """Seconds to create every one of ``bodies`` (namespaced, of the kinds above) in parallel."""
-    server, token, ca = credentials(kubeconfig)
-    context = ssl.create_default_context(cafile=ca)
-    local = threading.local()
-    url = urllib.parse.urlsplit(server)
+    with _Raw(kubeconfig) as raw:
+        return raw.each(lambda body: raw.send("POST", collection(body), body), bodies,
+                        threads=threads)  # fmt: skip
 
-    def connection() -> http.client.HTTPSConnection:
-        if not hasattr(local, "connection"):
-            local.connection = http.client.HTTPSConnection(url.hostname or "", url.port,
-                                                           context=context, timeout=60)  # fmt: skip
-        found: http.client.HTTPSConnection = local.connection
+
+def create_tracked(
+    kubeconfig: Path, bodies: Sequence[dict[str, Any]], *, owner: rules.Owner,
+    threads: int = THREADS,
+) -> float:  # fmt: skip
+    """Seconds to create every one of ``bodies`` as Faros's API requires at the least (the
+    design limit): per object its GitTrackObject (owned by the GitTrack ``owner``), the
+    object (owned by its GitTrackObject) and the GitTrackObject's status saying it is in
+    sync, one after the other; the objects in parallel, as in :func:`create`."""
+    with _Raw(kubeconfig) as raw:
+
+        def track(body: dict[str, Any]) -> None:
+            child = identity.child_key(body, namespaced=True)
+            key = identity.gto_key(namespace=child.namespace, name=identity.gto_name(child))
+            gto = raw.send("POST", discovery.own(key.kind).path(namespace=key.namespace),
+                           syncplan.gto_body(gto=key, manifest=body, owner=owner))  # fmt: skip
+            meta = gto["metadata"]
+            reference = {"apiVersion": names.API_VERSION, "kind": key.kind, "name": key.name,
+                         "uid": meta["uid"], "controller": True}  # fmt: skip
+            owned = {**body, "metadata": {**body["metadata"], "ownerReferences": [reference]}}
+            raw.send("POST", collection(body), owned)
+            status = discovery.own(key.kind).path(namespace=key.namespace, name=key.name,
+                                                  subresource="status")  # fmt: skip
+            raw.send("PUT", status, {**gto, "status": _in_sync(meta)}, expect=200)
+
+        return raw.each(track, bodies, threads=threads)
+
+
+def design(ctx: Context, bodies: Callable[[str], Sequence[dict[str, Any]]]) -> float:
+    """:func:`create_tracked` of ``bodies(namespace)`` in a fresh namespace with the GitTrack
+    that owns them; the namespace is retired at once (no Faros column may sync its GitTrack)."""
+    namespace = ctx.new_namespace("design")
+    owner = owning_gittrack(ctx.kube, namespace)
+    try:
+        return create_tracked(ctx.cluster.kubeconfig, bodies(namespace), owner=owner)
+    finally:
+        ctx.retire(namespace)
+
+
+def owning_gittrack(kube: client.Kube, namespace: str) -> rules.Owner:
+    """Create the GitTrack the design limit's GitTrackObjects belong to (no Faros runs
+    meanwhile; its repository does not resolve)."""
+    track = kube.request("POST", discovery.own(names.GITTRACK).path(namespace=namespace), body={
+        "apiVersion": names.API_VERSION, "kind": names.GITTRACK,
+        "metadata": {"name": "design-limit"},
+        "spec": {"repository": "https://git.invalid/design-limit.git", "reference": "master"},
+    })  # fmt: skip
+    return rules.Owner(kind=names.GITTRACK, namespace=namespace, name="design-limit",
+                       uid=str(track["metadata"]["uid"]))  # fmt: skip
+
+
+def _in_sync(meta: dict[str, Any]) -> dict[str, Any]:
+    """A GitTrackObject status of the size Faros writes: its one condition, in sync."""
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    condition = {"type": str(conditions.GitTrackObjectConditionType.OBJECT_IN_SYNC),
+                 "status": "True", "message": "",
+                 "reason": str(conditions.GitTrackObjectReason.CHILD_APPLIED_SUCCESS),
+                 "lastUpdateTime": now, "lastTransitionTime": now}  # fmt: skip
+    return {"conditions": [condition], "observedGeneration": meta.get("generation", 1)}
+
+
+def collection(body: dict[str, Any]) -> str:
+    """The path ``body`` is created at (namespaced, of the kinds above)."""
+    meta = body["metadata"]
+    group = "/api/v1" if body["apiVersion"] == "v1" else f"/apis/{body['apiVersion']}"
+    return f"{group}/namespaces/{meta['namespace']}/{COLLECTIONS[body['kind']]}"
+
+
+class _Raw:
+    """Keep-alive HTTPS connections to the API server, one per thread, with the kubeconfig's
+    bearer token: raw JSON requests, nothing else in the way."""
+
+    def __init__(self, kubeconfig: Path) -> None:
+        server, self._token, ca = credentials(kubeconfig)
+        self._context = ssl.create_default_context(cafile=ca)
+        self._url = urllib.parse.urlsplit(server)
+        self._local = threading.local()
+        self._opened: list[http.client.HTTPSConnection] = []
+        self._guard = threading.Lock()
+
+    def __enter__(self) -> _Raw:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for connection in self._opened:
+            connection.close()
+
+    def _connection(self) -> http.client.HTTPSConnection:
+        if not hasattr(self._local, "connection"):
+            self._local.connection = http.client.HTTPSConnection(
+                self._url.hostname or "", self._url.port, context=self._context, timeout=60
+            )
+            with self._guard:
+                self._opened.append(self._local.connection)
+        found: http.client.HTTPSConnection = self._local.connection
         return found
 
-    def post(body: dict[str, Any]) -> None:
-        meta = body["metadata"]
-        group = "/api/v1" if body["apiVersion"] == "v1" else f"/apis/{body['apiVersion']}"
-        path = f"{group}/namespaces/{meta['namespace']}/{COLLECTIONS[body['kind']]}"
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+    def send(
+        self, method: str, path: str, body: dict[str, Any], *, expect: int = 201
+    ) -> dict[str, Any]:
+        """``method`` ``body`` at ``path``; the answer, or a ``BenchError`` naming what failed."""
+        headers = {"Authorization": f"Bearer {self._token}", "Content-Type": "application/json",
                    "User-Agent": observe.BENCH_AGENT}  # fmt: skip
-        conn = connection()
-        conn.request("POST", path, body=json.dumps(body), headers=headers)
+        conn = self._connection()
+        conn.request(method, path, body=json.dumps(body), headers=headers)
         answer = conn.getresponse()
-        answer.read()
-        if answer.status != 201:
-            raise observe.BenchError(f"raw create of {meta['name']}: HTTP {answer.status}")
+        data = answer.read()
+        if answer.status != expect:
+            raise observe.BenchError(f"raw {method} {path}: HTTP {answer.status}")
+        found: dict[str, Any] = json.loads(data)
+        return found
 
-    began = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(post, bodies))
-    return time.monotonic() - began
+    @staticmethod
+    def each(work: Any, bodies: Sequence[dict[str, Any]], *, threads: int) -> float:
+        """Seconds to run ``work`` on every one of ``bodies``, ``threads`` at a time."""
+        began = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(work, bodies))
+        return time.monotonic() - began
 
 
 def credentials(kubeconfig: Path) -> tuple[str, str, str]:

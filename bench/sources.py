@@ -46,6 +46,7 @@ ROWS: tuple[report.Row, ...] = (
     ("create", "s", "create G GitTracks until all 4G ConfigMaps exist"),
     ("rate", "objects/s", "ConfigMaps created per second"),
     ("of_limit", "fraction", "create throughput as a fraction of the physical limit"),
+    ("of_design_limit", "fraction", "create throughput as a fraction of the design limit"),
     ("create_writes", "writes/object", "API writes per created ConfigMap"),
     ("rss_largest", "MiB", "peak RSS of the largest process (a worker with its pool)"),
     ("rss_total", "MiB", "peak RSS of all the shape's processes together"),
@@ -254,6 +255,11 @@ def run(args: argparse.Namespace, *, workdir: Path) -> dict[str, Any]:
         bodies = [json.loads(text) for text in files(namespace, gittracks=args.gittracks).values()]
         elapsed = limit.create(cluster.kubeconfig, bodies)
         results[report.LIMIT] = {"create": elapsed, "rate": count / elapsed}
+        print(f"the design limit: {count} objects, 3 writes each ...", file=sys.stderr)
+        elapsed = limit.design(ctx, lambda namespace: [
+            json.loads(text) for text in files(namespace, gittracks=args.gittracks).values()
+        ])  # fmt: skip
+        results[report.DESIGN_LIMIT] = {"create": elapsed, "rate": count / elapsed}
         quiet = None
         if args.idle_periods and "distributed" in args.shapes:
             print("background requests (no Faros) ...", file=sys.stderr)

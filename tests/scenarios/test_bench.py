@@ -12,11 +12,13 @@ import sys
 
 import pytest
 
-from bench import report
+from bench import limit, manifests, report
+from faros.api import names
+from faros.core import identity, syncplan
 from tests.harness import cluster as cluster_harness
 
-COLUMNS = ["kubectl", "kubectl-ss", "limit", "faros-run", "faros-distributed"]
-FAROS_COLUMNS = COLUMNS[3:]
+COLUMNS = ["kubectl", "kubectl-ss", "limit", "design-limit", "faros-run", "faros-distributed"]
+FAROS_COLUMNS = COLUMNS[4:]
 
 
 @pytest.mark.timeout(300)
@@ -45,11 +47,11 @@ def test_bench_reports_every_scenario(cluster, tmp_path):
         _assert_timed(doc["scenarios"][key], with_baseline=True)
     for key in ("drift_p50", "drift_p99", "push_p50", "push_p99", "rss_largest", "rss_total"):
         _assert_timed(doc["scenarios"][key], with_baseline=False)
-    assert doc["scenarios"]["create"]["values"]["limit"] > 0
-    for column in FAROS_COLUMNS:
-        row = doc["scenarios"]["of_limit"]
-        limit, faros = (doc["scenarios"]["create"]["values"][c] for c in ("limit", column))
-        assert row["values"][column] == pytest.approx(limit / faros)
+    for limit_column, key in (("limit", "of_limit"), ("design-limit", "of_design_limit")):
+        assert doc["scenarios"]["create"]["values"][limit_column] > 0
+        for column in FAROS_COLUMNS:
+            limit, faros = (doc["scenarios"]["create"]["values"][c] for c in (limit_column, column))
+            assert doc["scenarios"][key]["values"][column] == pytest.approx(limit / faros)
     counted = cluster.audit_log is not None
     _assert_writes(doc["scenarios"]["noop_writes"], counted=counted)
     for key in ("create_writes", "update_writes"):
@@ -74,9 +76,9 @@ def _assert_timed(row, *, with_baseline: bool) -> None:
 def _assert_writes(row, *, counted: bool) -> None:
     values = row["values"]
     if not counted:  # USE_EXISTING_CLUSTER: no audit log to count from
-        assert {values[c] for c in COLUMNS if c != "limit"} == {None}, row
+        assert {values[c] for c in COLUMNS if c not in report.LIMITS} == {None}, row
         return
-    for column in (c for c in COLUMNS if c != "limit"):
+    for column in (c for c in COLUMNS if c not in report.LIMITS):
         assert isinstance(values[column], int), row
         assert values[column] >= 0, row
     for column in FAROS_COLUMNS:  # kubectl's no-op apply writes nothing: no ratio to 0
@@ -98,7 +100,7 @@ def test_bench_create_only_passes_the_events_mode_to_faros(cluster, tmp_path):
 
     doc = json.loads(out.read_text())
     assert (doc["events"], doc["create_only"]) == ("summary", True)
-    assert doc["columns"] == ["kubectl", "kubectl-ss", "limit", "faros-run"]
+    assert doc["columns"] == ["kubectl", "kubectl-ss", "limit", "design-limit", "faros-run"]
     values = {key: row["values"] for key, row in doc["scenarios"].items()}
     assert values["create"]["kubectl"] > 0
     assert values["create"]["faros-run"] > 0
@@ -110,3 +112,24 @@ def test_bench_create_only_passes_the_events_mode_to_faros(cluster, tmp_path):
         # --events=summary: the GitTrackObject, the child and the GitTrackObject's status per
         # object, one Synced Event for the sync; --events=all writes 7 per object
         assert values["create_writes"]["faros-run"] < 4
+
+
+def test_the_design_limit_makes_the_three_writes_faros_must(cluster, kube, namespace):
+    owner = limit.owning_gittrack(kube, namespace)
+    bodies = manifests.bodies(count=2, namespace=namespace)
+    mark = cluster_harness.audit_lines(cluster)
+
+    assert limit.create_tracked(cluster.kubeconfig, bodies, owner=owner) > 0
+
+    for body in bodies:
+        child = identity.child_key(body, namespaced=True)
+        gto = kube.request("GET", f"/apis/{names.API_VERSION}/namespaces/{namespace}"
+                                  f"/gittrackobjects/{identity.gto_name(child)}")  # fmt: skip
+        assert gto["metadata"]["ownerReferences"][0]["uid"] == owner.uid
+        assert syncplan.is_in_sync(gto), gto.get("status")
+        owned = kube.request("GET", f"{limit.collection(body)}/{child.name}")
+        assert owned["metadata"]["ownerReferences"][0]["uid"] == gto["metadata"]["uid"]
+    if cluster.audit_log is not None:
+        writes = [w["verb"] for w in cluster_harness.writes_since(cluster, mark)
+                  if (w.get("objectRef") or {}).get("namespace") == namespace]  # fmt: skip
+        assert sorted(writes) == ["create"] * 4 + ["update"] * 2

@@ -42,6 +42,15 @@ def test_ratios_go_to_both_baselines_and_the_limit_is_a_fraction():
     assert "| faros-run/kubectl | faros-run/kubectl-ss |" in table
 
 
+def test_the_design_limit_is_a_limit_not_a_faros_column():
+    results = {"kubectl": {"create": 10.0}, "limit": {"create": 1.0},
+               "design-limit": {"create": 2.0}, "faros-run": {"create": 8.0}}  # fmt: skip
+    scenarios = report.scenarios(results)
+    assert scenarios["of_limit"]["values"]["faros-run"] == 0.125
+    assert scenarios["of_design_limit"]["values"]["faros-run"] == 0.25
+    assert list(scenarios["create"]["ratios"]) == ["faros-run"]
+
+
 def test_each_gittrack_of_many_sources_has_its_own_folder_of_four():
     found = sources.files("ns", gittracks=3)
     assert len(found) == 3 * sources.PER
