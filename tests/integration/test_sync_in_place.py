@@ -1,4 +1,4 @@
-"""A small sync applies what it writes: no apply task, no second read of what it wrote.
+"""A sync of up to 1,000 objects applies what it writes: no apply task, no second read of it.
 
 A sync writing at most ``sync.IN_PLACE_MAX`` GitTrackObjects applies each one's child right
 after writing it, from the write's answer, on a worker that serves the apply queue too.
@@ -98,3 +98,24 @@ def test_a_big_sync_or_a_sync_only_worker_leaves_the_applies_to_the_apply_queue(
     for name in ("a", "b", "c"):
         with pytest.raises(errors.NotFound):
             kube.request("GET", f"/api/v1/namespaces/{namespace}/configmaps/{name}")
+
+
+def test_a_repository_of_a_few_hundred_objects_is_applied_by_its_sync_alone(
+    tracks, kube, git_root, git_servers, namespace
+):
+    files = {f"cm-{i:03}.yaml": configmap(f"cm-{i:03}", namespace) for i in range(MANY)}
+    repo = gitrepos.make_repo(git_root, f"in-place-many-{secrets.token_hex(3)}", [files])
+    key = tracks.create(reference="master", repository=git_servers.url(repo, Transport.FILE),
+                        namespace=namespace)  # fmt: skip
+
+    status = tracks.sync(key)  # the sync task alone: no apply task runs in this test
+
+    assert status["objectsInSync"] == MANY, status
+    assert condition(status, "Ready")["status"] == "True", status
+    made = kube.request("GET", f"/api/v1/namespaces/{namespace}/configmaps")["items"]
+    assert len([cm for cm in made if cm["metadata"]["name"].startswith("cm-")]) == MANY
+
+
+MANY = 200
+"""Over the first limit of 32, far under ``sync.IN_PLACE_MAX``: a repository of this size
+is applied by its sync, without an apply task per object."""
