@@ -58,7 +58,7 @@ right after its write (``apply.in_place``): no apply task, no read of the object
 written. A bigger sync leaves the applies to the apply queue, where every worker takes a
 share while the sync writes the rest; so does a worker that serves only the sync queue.
 1,000 applied in place take about 7 s on two cores, far inside the task's time limit; the
-sync keeps each one's status until it reports, so 10,000 would hold a worker at 236 MiB."""
+sync keeps each one's readiness until it reports."""
 
 
 def run(rt: runtime.Runtime, *, namespace: str, name: str, attempt: int = 0) -> Result:
@@ -156,8 +156,9 @@ class Sync:
         """A sync requested by hand, not served yet ("" when none): recorded in status."""
         self.in_place = False
         """Whether this sync applies the GitTrackObjects it writes (``IN_PLACE_MAX``)."""
-        self.applied: dict[identity.ObjectKey, dict[str, Any]] = {}
-        """The GitTrackObjects applied in place, as their apply left them."""
+        self.applied: dict[identity.ObjectKey, readiness.Child] = {}
+        """The readiness of each GitTrackObject applied in place, as its apply left it (not
+        the object: 10,000 of those would hold a worker at more than 200 MiB)."""
 
     def _handled(self, status: dict[str, Any]) -> dict[str, Any]:
         """``status`` recording the request this sync serves (or the last one served)."""
@@ -248,7 +249,7 @@ class Sync:
         """How far one object got: as its GitTrackObject's status says when this sync left it
         unchanged or applied it, pending when it was written for an apply task."""
         if step.gto in self.applied:
-            return readiness.child(self.applied[step.gto])
+            return self.applied[step.gto]
         if step.action is syncplan.Action.NOTHING and step.gto in existing:
             return readiness.child(existing[step.gto])
         return readiness.pending(step.body)
@@ -531,7 +532,7 @@ class Sync:
         if in_place and written is not None and recheck.status_need(written) is not None:
             applied = apply.in_place(self.rt, written, owner=self.gittrack)
             with self._guard:
-                self.applied[step.gto] = applied.gto
+                self.applied[step.gto] = readiness.child(applied.gto)
         in_sync = step.action is syncplan.Action.NOTHING and step.in_sync
         outcome = synccalc.Outcome.IN_SYNC if in_sync else synccalc.Outcome.APPLIED
         return synccalc.ObjectResult(step.gto, outcome)
