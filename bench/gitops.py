@@ -99,15 +99,10 @@ def measure_all(
     results[report.SERVER_SIDE], writes[report.SERVER_SIDE] = baseline.measure(
         ctx, server_side=True
     )
-    print(f"the physical limit: {ctx.count} raw creates ...", file=sys.stderr)
-    namespace = ctx.new_namespace("limit")
-    bodies = manifests.bodies(count=ctx.count, namespace=namespace)
-    results[report.LIMIT] = {"create": limit.create(ctx.cluster.kubeconfig, bodies)}
-    writes[report.LIMIT] = None
-    print(f"the design limit: {ctx.count} objects, 3 writes each ...", file=sys.stderr)
-    design = limit.design(
+    physical, design = limit.measure(
         ctx, lambda namespace: manifests.bodies(count=ctx.count, namespace=namespace)
     )
+    results[report.LIMIT], writes[report.LIMIT] = {"create": physical}, None
     results[report.DESIGN_LIMIT], writes[report.DESIGN_LIMIT] = {"create": design}, None
     for shape in chosen:
         print(f"faros {shape} ...", file=sys.stderr)

@@ -18,6 +18,7 @@ import datetime
 import http.client
 import json
 import ssl
+import sys
 import threading
 import time
 import urllib.parse
@@ -30,7 +31,7 @@ import yaml
 from bench import observe
 from bench.context import Context
 from faros.api import conditions, names
-from faros.core import identity, rules, syncplan
+from faros.core import identity, rules, syncplan, transitions
 from faros.kube import client, discovery
 
 THREADS = 16
@@ -62,8 +63,9 @@ def create_tracked(
             gto = raw.send("POST", discovery.own(key.kind).path(namespace=key.namespace),
                            syncplan.gto_body(gto=key, manifest=body, owner=owner))  # fmt: skip
             meta = gto["metadata"]
-            reference = {"apiVersion": names.API_VERSION, "kind": key.kind, "name": key.name,
-                         "uid": meta["uid"], "controller": True}  # fmt: skip
+            gto_owner = rules.Owner(kind=key.kind, namespace=key.namespace, name=key.name,
+                                    uid=meta["uid"])  # fmt: skip
+            reference = rules.owner_reference(gto_owner)
             owned = {**body, "metadata": {**body["metadata"], "ownerReferences": [reference]}}
             raw.send("POST", collection(body), owned)
             status = discovery.own(key.kind).path(namespace=key.namespace, name=key.name,
@@ -73,13 +75,17 @@ def create_tracked(
         return raw.each(track, bodies, threads=threads)
 
 
-def design(ctx: Context, bodies: Callable[[str], Sequence[dict[str, Any]]]) -> float:
-    """:func:`create_tracked` of ``bodies(namespace)`` in a fresh namespace with the GitTrack
-    that owns them; the namespace is retired at once (no Faros column may sync its GitTrack)."""
+def measure(ctx: Context, bodies: Callable[[str], Sequence[dict[str, Any]]]) -> tuple[float, float]:
+    """Seconds of the physical limit (:func:`create`) and of the design limit
+    (:func:`create_tracked`) for ``bodies(namespace)``, each in a fresh namespace; the
+    design limit's is retired at once (no Faros column may sync its GitTrack)."""
+    print(f"the physical limit: {ctx.count} raw creates ...", file=sys.stderr)
+    physical = create(ctx.cluster.kubeconfig, bodies(ctx.new_namespace("limit")))
+    print(f"the design limit: {ctx.count} objects, 3 writes each ...", file=sys.stderr)
     namespace = ctx.new_namespace("design")
     owner = owning_gittrack(ctx.kube, namespace)
     try:
-        return create_tracked(ctx.cluster.kubeconfig, bodies(namespace), owner=owner)
+        return physical, create_tracked(ctx.cluster.kubeconfig, bodies(namespace), owner=owner)
     finally:
         ctx.retire(namespace)
 
@@ -97,13 +103,14 @@ def owning_gittrack(kube: client.Kube, namespace: str) -> rules.Owner:
 
 
 def _in_sync(meta: dict[str, Any]) -> dict[str, Any]:
-    """A GitTrackObject status of the size Faros writes: its one condition, in sync."""
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    condition = {"type": str(conditions.GitTrackObjectConditionType.OBJECT_IN_SYNC),
-                 "status": "True", "message": "",
-                 "reason": str(conditions.GitTrackObjectReason.CHILD_APPLIED_SUCCESS),
-                 "lastUpdateTime": now, "lastTransitionTime": now}  # fmt: skip
-    return {"conditions": [condition], "observedGeneration": meta.get("generation", 1)}
+    """A GitTrackObject status as Faros writes it when the object is applied."""
+    in_sync = transitions.set_condition(
+        [], condition_type=conditions.GitTrackObjectConditionType.OBJECT_IN_SYNC,
+        status=conditions.ConditionStatus.TRUE, message="",
+        reason=conditions.GitTrackObjectReason.CHILD_APPLIED_SUCCESS,
+        now=datetime.datetime.now(datetime.UTC),
+    )  # fmt: skip
+    return {"conditions": in_sync, "observedGeneration": meta.get("generation", 1)}
 
 
 def collection(body: dict[str, Any]) -> str:
@@ -158,7 +165,9 @@ class _Raw:
         return found
 
     @staticmethod
-    def each(work: Any, bodies: Sequence[dict[str, Any]], *, threads: int) -> float:
+    def each(
+        work: Callable[[dict[str, Any]], object], bodies: Sequence[dict[str, Any]], *, threads: int
+    ) -> float:
         """Seconds to run ``work`` on every one of ``bodies``, ``threads`` at a time."""
         began = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:

@@ -250,16 +250,11 @@ def run(args: argparse.Namespace, *, workdir: Path) -> dict[str, Any]:
                 server_side=server_side,
             )  # fmt: skip
             results[column] = {"create": elapsed, "rate": count / elapsed}
-        print(f"the physical limit: {count} raw creates ...", file=sys.stderr)
-        namespace = ctx.new_namespace("limit")
-        bodies = [json.loads(text) for text in files(namespace, gittracks=args.gittracks).values()]
-        elapsed = limit.create(cluster.kubeconfig, bodies)
-        results[report.LIMIT] = {"create": elapsed, "rate": count / elapsed}
-        print(f"the design limit: {count} objects, 3 writes each ...", file=sys.stderr)
-        elapsed = limit.design(ctx, lambda namespace: [
+        physical, design = limit.measure(ctx, lambda namespace: [
             json.loads(text) for text in files(namespace, gittracks=args.gittracks).values()
         ])  # fmt: skip
-        results[report.DESIGN_LIMIT] = {"create": elapsed, "rate": count / elapsed}
+        for column, elapsed in ((report.LIMIT, physical), (report.DESIGN_LIMIT, design)):
+            results[column] = {"create": elapsed, "rate": count / elapsed}
         quiet = None
         if args.idle_periods and "distributed" in args.shapes:
             print("background requests (no Faros) ...", file=sys.stderr)

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import redis
 
@@ -91,22 +92,31 @@ class Runtime:
             yield True
             return
         deadline = time.monotonic() + SLOT_WAIT
-        while True:
-            for index in range(self.sync_slots):
-                with (self.store.root / f"sync-slot-{index}.lock").open("w") as handle:
-                    try:
-                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except BlockingIOError:
-                        continue
-                    try:
-                        yield True
-                    finally:
-                        fcntl.flock(handle, fcntl.LOCK_UN)
-                    return
-            if time.monotonic() >= deadline:
-                break
+        handle = self._free_slot()
+        while handle is None and time.monotonic() < deadline:
             time.sleep(SLOT_POLL)
-        yield False
+            handle = self._free_slot()
+        if handle is None:
+            yield False
+            return
+        with handle:
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _free_slot(self) -> IO[str] | None:
+        """The lock file of a sync slot no other thread or process holds, locked; None when
+        every slot is taken."""
+        for index in range(self.sync_slots):
+            handle = (self.store.root / f"sync-slot-{index}.lock").open("w")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            return handle
+        return None
 
     def close(self) -> None:
         """Release the API and Redis connections, and a temporary repository cache."""

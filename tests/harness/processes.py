@@ -26,13 +26,12 @@ def free_port() -> int:
         with _handed_guard:
             if port in _handed:
                 continue
+            _handed.add(port)  # reserved before the check: two threads never get it both
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
-                continue
-        with _handed_guard:
-            _handed.add(port)
+                continue  # taken by another process: stays reserved, never tried again
         return port
     raise RuntimeError(f"no free loopback port below {low}")
 
